@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Set up and run the portal, or its tests, on a machine with only Python 3.11 and git.
+
+    python3 dev.py            set up, load the demo data, run the web server, one worker and
+                              the Stripe sandbox together; Ctrl-C stops all three
+    python3 dev.py test [..]  set up, then run the whole test suite (arguments go to pytest)
+
+Set-up is the same for both: a virtualenv in .venv (created if missing), the project installed
+into it (again only when pyproject.toml changed), a development .env (created if missing) and
+the database migrated. Standard library only: this runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".portal-installed"
+
+WEB_PORT = int(os.environ.get("PORT", "8000"))
+SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "12111"))
+SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+
+DEMO_LOGINS = [
+    ("Agency owner (two workspaces)", "owner@agency.test"),
+    ("Staff, Acme Dental", "staff@acme.test"),
+    ("Invoice payer, Acme Dental /acme/Branch A", "payer@acme.test"),
+]
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(*args: str | Path, env: dict | None = None) -> None:
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True, env=env)
+
+
+def setup() -> None:
+    if sys.version_info[:2] != (3, 11):
+        sys.exit(f"Python 3.11 is required (this is {sys.version.split()[0]}).")
+    if not PYTHON.exists():
+        say("Creating the virtualenv in .venv")
+        run(sys.executable, "-m", "venv", VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != wanted:
+        say("Installing the project and its dependencies (a few minutes the first time)")
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        STAMP.write_text(wanted)
+    env_file = ROOT / ".env"
+    if not env_file.exists():
+        say("Writing a development .env (see .env.example for every setting)")
+        env_file.write_text(
+            "# Development settings written by dev.py; never use these in production.\n"
+            "DEBUG=1\n"
+            f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
+            f"FERNET_KEYS={secrets.token_urlsafe(32)}\n"
+            f"STRIPE_API_BASE={SANDBOX_URL}\n"
+            f"STRIPE_JS_URL={SANDBOX_URL}/js.stripe.com/v3/\n"
+        )
+    (ROOT / "var").mkdir(exist_ok=True)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"A process exited before it listened on port {port}.")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"Nothing listened on port {port} after {seconds:.0f} s.")
+
+
+class Processes:
+    """Children in their own process groups, so stopping one stops everything it started."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [str(PYTHON), "manage.py", *args], cwd=ROOT, start_new_session=True, env=run_env()
+        )
+        self.children.append((name, process))
+        return process
+
+    def stop(self) -> None:
+        for _, process in self.children:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _, process in self.children:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for _, process in self.children:  # grandchildren (runserver's reloader) too
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def run_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("STRIPE_API_BASE", SANDBOX_URL)
+    env.setdefault("STRIPE_JS_URL", f"{SANDBOX_URL}/js.stripe.com/v3/")
+    env.setdefault("DEBUG", "1")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def serve() -> int:
+    setup()
+    for port in (WEB_PORT, SANDBOX_PORT):
+        if not port_is_free(port):
+            sys.exit(f"Port {port} is in use (another portal still running?). Stop it first.")
+    env = run_env()
+    say("Migrating the database (SQLite in var/ unless DATABASE_URL is set)")
+    run(PYTHON, "manage.py", "migrate", "--no-input", env=env)
+    processes = Processes()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        say(f"Starting the Stripe sandbox on {SANDBOX_URL}")
+        sandbox = processes.start(
+            "Stripe sandbox",
+            "stripe_sandbox",
+            "--port",
+            str(SANDBOX_PORT),
+            "--data-file",
+            "var/stripe-sandbox.pickle",
+        )
+        wait_for_port(SANDBOX_PORT, sandbox)
+        say("Loading the demo data")
+        run(PYTHON, "manage.py", "demo_data", env=env)
+        say("Starting the web server and one worker")
+        web = processes.start("web server", "runserver", f"127.0.0.1:{WEB_PORT}")
+        processes.start("worker", "qcluster")
+        wait_for_port(WEB_PORT, web)
+        print(
+            "\n  The portal is running at http://127.0.0.1:%d/\n\n  Demo logins (password %s):\n%s\n"
+            "  Django admin: /admin/ (make an operator: .venv/bin/python manage.py createsuperuser)\n\n"
+            "  Press Ctrl-C to stop the web server, the worker and the Stripe sandbox.\n"
+            % (
+                WEB_PORT,
+                DEMO_PASSWORD,
+                "\n".join(f"    {email:<22} {who}" for who, email in DEMO_LOGINS),
+            ),
+            flush=True,
+        )
+        while True:
+            for name, process in processes.children:
+                if process.poll() is not None:
+                    say(f"The {name} stopped (exit code {process.returncode}); stopping the rest.")
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("Stopping")
+        return 0
+    finally:
+        processes.stop()
+
+
+def test(args: list[str]) -> int:
+    setup()
+    workers = os.environ.get("PYTEST_WORKERS", "2")
+    command = [str(PYTHON), "-m", "pytest", "-n", workers, "-rs", *args]
+    say("Running the test suite: " + " ".join(command[2:]))
+    return subprocess.call(command, cwd=ROOT)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["test"]:
+        return test(argv[1:])
+    if argv:
+        sys.exit(__doc__)
+    return serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

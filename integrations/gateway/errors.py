@@ -1,0 +1,116 @@
+"""One error type for the whole portal, with the normalized codes of DESIGN.md's table."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import stripe
+
+logger = logging.getLogger(__name__)
+
+VALIDATION_ERROR = "VALIDATION_ERROR"
+AUTH_EXPIRED = "AUTH_EXPIRED"
+PAYMENT_REQUIRED = "PAYMENT_REQUIRED"
+PERMISSION_DENIED = "PERMISSION_DENIED"
+NOT_FOUND = "NOT_FOUND"
+CONFLICT = "CONFLICT"
+RATE_LIMITED = "RATE_LIMITED"
+PROVIDER_ERROR = "PROVIDER_ERROR"
+
+RETRYABLE = frozenset({RATE_LIMITED, PROVIDER_ERROR})
+
+_BY_STATUS = {
+    400: VALIDATION_ERROR,
+    401: AUTH_EXPIRED,
+    402: PAYMENT_REQUIRED,
+    403: PERMISSION_DENIED,
+    404: NOT_FOUND,
+    409: CONFLICT,
+    429: RATE_LIMITED,
+}
+
+
+class GatewayError(Exception):
+    """A failed Stripe call. `code` is from the table; `retryable` says whether to try again
+    (with the same idempotency key). `message` is safe to show: it never holds a key."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        http_status: int | None = None,
+        stripe_code: str = "",
+        decline_code: str = "",
+        request_id: str = "",
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.stripe_code = stripe_code
+        self.decline_code = decline_code
+        self.request_id = request_id
+
+    @property
+    def retryable(self) -> bool:
+        return self.code in RETRYABLE
+
+
+def normalize(exc: stripe.StripeError) -> GatewayError:
+    """Map any stripe-python error onto the table of DESIGN.md."""
+    status = getattr(exc, "http_status", None)
+    error = getattr(exc, "error", None)
+    stripe_code = (getattr(error, "code", None) or getattr(exc, "code", None) or "") if error else ""
+    decline_code = getattr(error, "decline_code", None) or "" if error else ""
+    if isinstance(exc, stripe.APIConnectionError):
+        code = PROVIDER_ERROR
+        message = "Stripe could not be reached or did not answer in time."
+    elif isinstance(exc, stripe.IdempotencyError):
+        code = CONFLICT
+        message = "Stripe refused a repeated request whose parameters changed."
+    elif status in _BY_STATUS:
+        code = _BY_STATUS[status]
+        message = _safe_message(exc, code)
+    else:
+        code = PROVIDER_ERROR
+        message = "Stripe had a problem answering; it is safe to try again."
+    return GatewayError(
+        code,
+        message,
+        http_status=status,
+        stripe_code=stripe_code,
+        decline_code=decline_code,
+        request_id=getattr(exc, "request_id", None) or "",
+    )
+
+
+def _safe_message(exc: stripe.StripeError, code: str) -> str:
+    if code == AUTH_EXPIRED:
+        # Stripe's own text quotes part of the key; ours does not.
+        return "Stripe rejected the API key: it is wrong, revoked or expired."
+    if code == PERMISSION_DENIED:
+        return "The restricted API key lacks a permission this action needs."
+    if code == RATE_LIMITED:
+        return "Stripe is rate limiting this account; the request will be retried."
+    text = getattr(exc, "user_message", None) or getattr(exc, "_message", None) or str(exc)
+    return _redact(str(text))
+
+
+def _redact(text: str) -> str:
+    import re
+
+    return re.sub(r"\b(sk|rk|pk|whsec)_[A-Za-z0-9_*]+", r"\1_[redacted]", text)
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Run Stripe calls; raise `GatewayError` instead of any stripe-python error."""
+    try:
+        yield
+    except stripe.StripeError as exc:
+        error = normalize(exc)
+        logger.info("stripe call failed: %s (request %s)", error.code, error.request_id)
+        raise error from None

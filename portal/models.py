@@ -1,0 +1,149 @@
+"""Tenancy (workspaces, org units, roles, memberships) and contacts."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from portal import perms
+
+
+class Workspace(models.Model):
+    """One client account of the agency; everything a user sees belongs to exactly one."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    notify_admins_of_payments = models.BooleanField(
+        default=True, help_text="E-mail the workspace's owners when a customer pays."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("workspace_home", args=[self.slug])
+
+
+class OrgUnit(models.Model):
+    """A node of the workspace's organisation tree, addressed by its path (`/acme/Branch A`)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="org_units")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=80)
+    path = models.CharField(max_length=500, editable=False)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "path"], name="orgunit_unique_path"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def clean(self) -> None:
+        if "/" in self.name:
+            raise ValidationError({"name": "A unit's name cannot contain '/'."})
+        if self.parent_id and self.parent.workspace_id != self.workspace_id:
+            raise ValidationError({"parent": "The parent unit belongs to another workspace."})
+
+    def is_within(self, other: OrgUnit) -> bool:
+        """True if this unit is `other` or lies below it."""
+        return self.path == other.path or self.path.startswith(other.path + "/")
+
+
+class Role(models.Model):
+    """A named set of permission strings; the built-in ones are created with each workspace."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="roles")
+    name = models.CharField(max_length=80)
+    permissions = models.JSONField(default=list, blank=True)
+    builtin = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="role_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        unknown = set(self.permissions) - perms.ALL
+        if unknown:
+            raise ValidationError({"permissions": f"Unknown permissions: {sorted(unknown)}"})
+
+
+class Membership(models.Model):
+    """A user's place in a workspace: their roles and their org unit."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    roles = models.ManyToManyField(Role, related_name="memberships", blank=True)
+    org_unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="membership_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace}"
+
+
+class Contact(models.Model):
+    """A person or business the workspace does business with (a lead, a customer, a payer)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    stripe_customer_id = models.CharField("Stripe customer ID", max_length=255, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "workspace",
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="contact_unique_email",
+                violation_error_message="Another contact of this workspace has this e-mail.",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("contact_detail", args=[self.workspace.slug, self.uuid])

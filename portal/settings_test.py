@@ -1,0 +1,28 @@
+"""Test settings: django-q2 reads its settings at import, so sync mode is set here."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("FERNET_KEYS", "test-fernet-key-one,test-fernet-key-two")
+
+from portal.settings import *  # noqa: E402, F403
+from portal.settings import Q_CLUSTER  # noqa: E402
+
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_ROOT = None  # whitenoise serves from the finders in tests
+WHITENOISE_USE_FINDERS = True
+STRIPE_API_BASE = "http://127.0.0.1:9"  # tests point connections at the in-process sandbox
+STRIPE_TIMEOUT_SECONDS = 5.0

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from portal.views import contacts, home, members, org_units, roles
+
+auth_patterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
+workspace_patterns = [
+    path("", home.workspace_home, name="workspace_home"),
+    path("contacts/", contacts.contact_list, name="contact_list"),
+    path("contacts/new/", contacts.contact_edit, name="contact_create"),
+    path("contacts/<uuid:contact_uuid>/", contacts.contact_detail, name="contact_detail"),
+    path("contacts/<uuid:contact_uuid>/edit/", contacts.contact_edit, name="contact_edit"),
+    path("members/", members.member_list, name="member_list"),
+    path("members/add/", members.member_add, name="member_add"),
+    path("members/<uuid:membership_uuid>/", members.member_edit, name="member_edit"),
+    path(
+        "members/<uuid:membership_uuid>/remove/", members.member_remove, name="member_remove"
+    ),
+    path("roles/", roles.role_list, name="role_list"),
+    path("roles/new/", roles.role_edit, name="role_create"),
+    path("roles/<uuid:role_uuid>/", roles.role_edit, name="role_edit"),
+    path("org-units/", org_units.org_unit_list, name="org_unit_list"),
+    path("org-units/new/", org_units.org_unit_edit, name="org_unit_create"),
+    path("org-units/<uuid:unit_uuid>/", org_units.org_unit_edit, name="org_unit_edit"),
+]
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("accounts/", include(auth_patterns)),
+    path("w/<slug:ws>/", include(workspace_patterns)),
+    path("admin/", admin.site.urls),
+]

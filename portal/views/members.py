@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from portal import perms
+from portal.access import PortalRequest, workspace_view
+from portal.forms import MemberForm
+from portal.pagination import paginate
+from portal.services import membership_add, membership_remove, membership_update
+
+
+@workspace_view(perms.WORKSPACE_MANAGE)
+@require_GET
+def member_list(request: PortalRequest):
+    memberships = (
+        request.workspace.memberships.select_related("user", "org_unit")
+        .prefetch_related("roles")
+        .order_by("user__email")
+    )
+    return render(request, "portal/members/list.html", {"page": paginate(request, memberships)})
+
+
+@workspace_view(perms.WORKSPACE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def member_add(request: PortalRequest):
+    form = MemberForm(request.POST or None, workspace=request.workspace)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = membership_add(
+                workspace=request.workspace,
+                email=form.cleaned_data["email"],
+                roles=form.cleaned_data["roles"],
+                org_unit=form.cleaned_data["org_unit"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{membership.user.email} added.")
+            return redirect("member_list", request.workspace.slug)
+    return render(request, "portal/members/edit.html", {"form": form})
+
+
+@workspace_view(perms.WORKSPACE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def member_edit(request: PortalRequest, membership_uuid):
+    membership = get_object_or_404(
+        request.workspace.memberships.select_related("user"), uuid=membership_uuid
+    )
+    initial = {"roles": membership.roles.all(), "org_unit": membership.org_unit}
+    form = MemberForm(
+        request.POST or None, initial=initial, workspace=request.workspace, editing=True
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership_update(
+                membership=membership,
+                roles=form.cleaned_data["roles"],
+                org_unit=form.cleaned_data["org_unit"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{membership.user.email} updated.")
+            return redirect("member_list", request.workspace.slug)
+    context = {"form": form, "membership": membership}
+    return render(request, "portal/members/edit.html", context)
+
+
+@workspace_view(perms.WORKSPACE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def member_remove(request: PortalRequest, membership_uuid):
+    """GET asks for confirmation; POST removes the membership (the user account stays)."""
+    membership = get_object_or_404(
+        request.workspace.memberships.select_related("user"), uuid=membership_uuid
+    )
+    error = ""
+    if request.method == "POST":
+        try:
+            membership_remove(membership=membership)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"{membership.user.email} removed from the workspace.")
+            return redirect("member_list", request.workspace.slug)
+    context = {"membership": membership, "error": error}
+    return render(request, "portal/members/remove.html", context, status=400 if error else 200)

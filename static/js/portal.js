@@ -1,0 +1,14 @@
+// Times are shown in the viewer's zone: remember the browser's zone for the server.
+(function () {
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("tz=" + zone) === -1) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* old browser: times stay in UTC */ }
+})();
+// Buttons marked data-confirm ask first (the server asks again where it matters).
+document.addEventListener("click", function (event) {
+  var el = event.target.closest("[data-confirm]");
+  if (el && !window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
+});

@@ -1,0 +1,94 @@
+"""Personas and shared fixtures.
+
+Personas live in workspace "Acme" with the org tree /acme, /acme/Branch A, /acme/Branch B:
+owner (Owner), staff (Staff), payer (Invoice Payer, Branch A), viewer (Viewer), norole (a
+member without any role); outsider is the Owner of another workspace.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from portal import perms
+from tests.factories import MembershipFactory, OrgUnitFactory, UserFactory, WorkspaceFactory
+
+_pytest_plugins = ["integrations.sandbox.pytest_plugin"]
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def org_units(workspace):
+    root = OrgUnitFactory(workspace=workspace, name="acme")
+    return {
+        "/acme": root,
+        "/acme/Branch A": OrgUnitFactory(workspace=workspace, name="Branch A", parent=root),
+        "/acme/Branch B": OrgUnitFactory(workspace=workspace, name="Branch B", parent=root),
+    }
+
+
+def _member(workspace, role: str | None, username: str, unit=None):
+    user = UserFactory(username=username)
+    MembershipFactory(
+        user=user, workspace=workspace, org_unit=unit, roles=[role] if role else []
+    )
+    return user
+
+
+@pytest.fixture
+def owner(workspace, org_units):
+    return _member(workspace, perms.OWNER, "owner@acme.test", org_units["/acme"])
+
+
+@pytest.fixture
+def staff(workspace, org_units):
+    return _member(workspace, perms.STAFF, "staff@acme.test", org_units["/acme"])
+
+
+@pytest.fixture
+def payer(workspace, org_units):
+    return _member(workspace, perms.INVOICE_PAYER, "payer@acme.test", org_units["/acme/Branch A"])
+
+
+@pytest.fixture
+def viewer(workspace):
+    return _member(workspace, perms.VIEWER, "viewer@acme.test")
+
+
+@pytest.fixture
+def norole(workspace):
+    return _member(workspace, None, "norole@acme.test")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def outsider(other_workspace):
+    return _member(other_workspace, perms.OWNER, "outsider@globex.test")
+
+
+@pytest.fixture
+def as_user():
+    """`as_user(user)` -> a test client logged in as that user."""
+
+    def login(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def sandbox(stripe_sandbox, settings):
+    """The Stripe sandbox, empty, with the portal's settings pointing at it."""
+    settings.STRIPE_API_BASE = stripe_sandbox.url
+    settings.STRIPE_JS_URL = f"{stripe_sandbox.url}/js.stripe.com/v3/"
+    return stripe_sandbox
