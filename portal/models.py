@@ -122,7 +122,7 @@ class Contact(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
+    email = models.EmailField("e-mail", blank=True)
     phone = models.CharField(max_length=40, blank=True)
     stripe_customer_id = models.CharField("Stripe customer ID", max_length=255, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
