@@ -4,6 +4,7 @@
     python3 dev.py            set up, load the demo data, run the web server, one worker and
                               the Stripe sandbox together; Ctrl-C stops all three
     python3 dev.py test [..]  set up, then run the whole test suite (arguments go to pytest)
+    python3 dev.py setup      only set up
 
 Set-up is the same for both: a virtualenv in .venv (created if missing), the project installed
 into it (again only when pyproject.toml changed), a development .env (created if missing) and
@@ -132,6 +133,7 @@ def run_env() -> dict:
     env.setdefault("STRIPE_API_BASE", SANDBOX_URL)
     env.setdefault("STRIPE_JS_URL", f"{SANDBOX_URL}/js.stripe.com/v3/")
     env.setdefault("DEBUG", "1")
+    env.setdefault("Q_WORKERS", "1")  # one worker process is plenty on a laptop
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -198,6 +200,9 @@ def test(args: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["test"]:
         return test(argv[1:])
+    if argv == ["setup"]:
+        setup()
+        return 0
     if argv:
         sys.exit(__doc__)
     return serve()

@@ -26,3 +26,6 @@ STATIC_ROOT = None  # whitenoise serves from the finders in tests
 WHITENOISE_USE_FINDERS = True
 STRIPE_API_BASE = "http://127.0.0.1:9"  # tests point connections at the in-process sandbox
 STRIPE_TIMEOUT_SECONDS = 5.0
+# Parallel test processes (pytest-xdist) share one Redis: keep their keys apart.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": f"test-{_worker}"}}  # noqa: F405

@@ -13,7 +13,7 @@ from django.test import Client
 from portal import perms
 from tests.factories import MembershipFactory, OrgUnitFactory, UserFactory, WorkspaceFactory
 
-_pytest_plugins = ["integrations.sandbox.pytest_plugin"]
+pytest_plugins = ["integrations.sandbox.pytest_plugin"]
 
 
 @pytest.fixture

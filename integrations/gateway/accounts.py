@@ -20,7 +20,7 @@ class Account:
 def account_retrieve(credentials: Credentials) -> Account:
     """The account the key belongs to; also the check that a key works."""
     with translate_errors():
-        account = make_client(credentials).v1.accounts.retrieve_current()
+        account = make_client(credentials).v1.accounts.retrieve_current().to_dict()
     profile = account.get("business_profile") or {}
     dashboard = (account.get("settings") or {}).get("dashboard") or {}
     return Account(

@@ -33,13 +33,13 @@ def customer_create(
     with translate_errors():
         obj = make_client(credentials).v1.customers.create(
             params=params, options={"idempotency_key": idempotency_key}
-        )
+        ).to_dict()
     return _customer(obj)
 
 
 def customer_retrieve(credentials: Credentials, *, customer_id: str) -> Customer:
     with translate_errors():
-        return _customer(make_client(credentials).v1.customers.retrieve(customer_id))
+        return _customer(make_client(credentials).v1.customers.retrieve(customer_id).to_dict())
 
 
 def payment_method_attach(
@@ -63,4 +63,4 @@ def payment_method_attach(
                 customer_id,
                 params={"invoice_settings": {"default_payment_method": attached["id"]}},
             )
-    return attached["id"]
+    return attached.id

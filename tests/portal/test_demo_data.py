@@ -1,0 +1,70 @@
+"""The demo data: everything the README promises, and loading it twice adds nothing."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from integrations.models import StripeConnection
+from portal.management.commands.demo_data import DEMO_SECRET_KEY, PASSWORD
+from portal.models import Contact, Membership, OrgUnit, Role, Workspace
+from portal.permissions import workspace_permissions
+
+MODELS = [get_user_model(), Workspace, OrgUnit, Role, Membership, Contact, StripeConnection]
+
+
+def _counts():
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_demo_data_has_the_promised_people_units_connection_and_customers(sandbox, db):
+    call_command("demo_data", stdout=io.StringIO())
+    acme = Workspace.objects.get(slug="acme-dental")
+    assert list(acme.org_units.values_list("path", flat=True)) == [
+        "/acme",
+        "/acme/Branch A",
+        "/acme/Branch B",
+    ]
+    User = get_user_model()
+    payer = User.objects.get(username="payer@acme.test")
+    assert payer.check_password(PASSWORD)
+    assert Membership.objects.get(user=payer, workspace=acme).org_unit.path == "/acme/Branch A"
+    assert "stripe=pay" in workspace_permissions(payer, acme)
+    owner = User.objects.get(username="owner@agency.test")
+    assert Workspace.objects.filter(memberships__user=owner).count() == 2
+
+    connection = acme.stripe_connections.get()
+    assert connection.is_default and connection.mode == "test"
+    assert connection.masked_secret_key == "sk_test_...4242"
+    with_customer = acme.contacts.exclude(stripe_customer_id="")
+    assert with_customer.count() == 2
+    client = sandbox.client(DEMO_SECRET_KEY)
+    for contact in with_customer:
+        customer = client.v1.customers.retrieve(contact.stripe_customer_id)
+        cards = client.v1.payment_methods.list(
+            params={"customer": customer.id, "type": "card"}
+        ).data
+        assert len(cards) == 1
+        assert customer.invoice_settings.default_payment_method == cards[0].id
+
+
+def test_loading_the_demo_data_twice_duplicates_nothing(sandbox, db):
+    call_command("demo_data", stdout=io.StringIO())
+    first = _counts()
+    ids = sorted(Contact.objects.values_list("stripe_customer_id", flat=True))
+    call_command("demo_data", stdout=io.StringIO())
+    assert _counts() == first
+    assert sorted(Contact.objects.values_list("stripe_customer_id", flat=True)) == ids
+    customers = sandbox.client(DEMO_SECRET_KEY).v1.customers.list().data
+    assert len(customers) == 2
+
+
+def test_a_sandbox_that_lost_its_data_gets_the_customers_again(sandbox, db):
+    call_command("demo_data", stdout=io.StringIO())
+    sandbox.control.reset()
+    call_command("demo_data", stdout=io.StringIO())
+    client = sandbox.client(DEMO_SECRET_KEY)
+    for contact in Contact.objects.exclude(stripe_customer_id=""):
+        assert client.v1.customers.retrieve(contact.stripe_customer_id).email == contact.email
