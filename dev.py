@@ -165,15 +165,12 @@ def serve() -> int:
         web = processes.start("web server", "runserver", f"127.0.0.1:{WEB_PORT}")
         processes.start("worker", "qcluster")
         wait_for_port(WEB_PORT, web)
+        logins = "\n".join(f"    {email:<22} {who}" for who, email in DEMO_LOGINS)
         print(
-            "\n  The portal is running at http://127.0.0.1:%d/\n\n  Demo logins (password %s):\n%s\n"
-            "  Django admin: /admin/ (make an operator: .venv/bin/python manage.py createsuperuser)\n\n"
-            "  Press Ctrl-C to stop the web server, the worker and the Stripe sandbox.\n"
-            % (
-                WEB_PORT,
-                DEMO_PASSWORD,
-                "\n".join(f"    {email:<22} {who}" for who, email in DEMO_LOGINS),
-            ),
+            f"\n  The portal is running at http://127.0.0.1:{WEB_PORT}/\n\n"
+            f"  Demo logins (password {DEMO_PASSWORD}):\n{logins}\n"
+            "  Django admin: /admin/ (an operator: .venv/bin/python manage.py createsuperuser)\n\n"
+            "  Press Ctrl-C to stop the web server, the worker and the Stripe sandbox.\n",
             flush=True,
         )
         while True:

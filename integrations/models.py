@@ -62,3 +62,89 @@ class StripeConnection(models.Model):
         if not self.key_last4:
             return ""
         return f"{self.key_prefix}...{self.key_last4}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where Stripe delivers one connection's events: `/hooks/stripe/<uuid>/`, with its secret.
+
+    One per connection for its events in general; a Stripe trigger may get a dedicated one
+    (`trigger_key`), with its own secret, as the TaskJuice page describes.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    connection = models.ForeignKey(
+        StripeConnection, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    # Empty for the connection's own endpoint; a trigger's key for a dedicated one.
+    trigger_key = models.CharField(max_length=100, blank=True)
+    stripe_endpoint_id = models.CharField(max_length=255, blank=True)
+    # The signing secret(s): the current one, and the previous one while Stripe rotates.
+    secret = EncryptedTextField(blank=True)
+    previous_secret = EncryptedTextField(blank=True)
+    enabled_events = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["trigger_key", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "trigger_key"], name="webhook_endpoint_one_per_purpose"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Webhook endpoint {self.uuid} ({self.trigger_key or 'connection'})"
+
+    @property
+    def workspace(self):
+        return self.connection.workspace
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret)
+
+
+class StripeEvent(models.Model):
+    """One Stripe event as received, stored once per endpoint; processing happens later."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    api_version = models.CharField(max_length=50, blank=True)
+    livemode = models.BooleanField(default=False)
+    created = models.DateTimeField(help_text="When Stripe created the event.")
+    payload = models.JSONField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    source = models.CharField(
+        max_length=10, default="webhook", help_text="webhook, or fetch (taken from the Events API)"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="stripe_event_once"),
+        ]
+        indexes = [models.Index(fields=["endpoint", "status"]), models.Index(fields=["type"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+    @property
+    def workspace(self):
+        return self.endpoint.connection.workspace
+
+    def trigger_output(self) -> dict:
+        """What a workflow trigger sees (TaskJuice "Trigger output")."""
+        keys = ("id", "type", "api_version", "created", "livemode", "data", "request")
+        return {key: self.payload.get(key) for key in keys}

@@ -21,9 +21,8 @@ def key_mode(secret_key: str) -> str:
     """'test' or 'live', read from the key's prefix; ValidationError if it is no secret key."""
     match = SECRET_KEY_RE.match(secret_key)
     if not match:
-        raise ValidationError(
-            {"secret_key": "Paste a secret key starting with sk_test_, sk_live_, rk_test_ or rk_live_."}
-        )
+        message = "Paste a secret key: it starts with sk_test_, sk_live_, rk_test_ or rk_live_."
+        raise ValidationError({"secret_key": message})
     return match.group(2)
 
 
@@ -41,7 +40,8 @@ def connection_create_from_key(
     except GatewayError as error:
         if error.code in (AUTH_EXPIRED, PERMISSION_DENIED):
             raise ValidationError({"secret_key": error.message}) from None
-        raise ValidationError({"secret_key": f"Stripe could not check the key: {error.message}"})
+        message = f"Stripe could not check the key: {error.message}"
+        raise ValidationError({"secret_key": message}) from None
     with transaction.atomic():
         has_default = workspace.stripe_connections.filter(is_default=True).exists()
         if make_default and has_default:

@@ -31,9 +31,11 @@ def customer_create(
 ) -> Customer:
     params = {"name": name, "email": email, "metadata": metadata or {}}
     with translate_errors():
-        obj = make_client(credentials).v1.customers.create(
-            params=params, options={"idempotency_key": idempotency_key}
-        ).to_dict()
+        obj = (
+            make_client(credentials)
+            .v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
+            .to_dict()
+        )
     return _customer(obj)
 
 

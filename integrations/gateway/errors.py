@@ -63,7 +63,9 @@ def normalize(exc: stripe.StripeError) -> GatewayError:
     """Map any stripe-python error onto the table of DESIGN.md."""
     status = getattr(exc, "http_status", None)
     error = getattr(exc, "error", None)
-    stripe_code = (getattr(error, "code", None) or getattr(exc, "code", None) or "") if error else ""
+    stripe_code = (
+        (getattr(error, "code", None) or getattr(exc, "code", None) or "") if error else ""
+    )
     decline_code = getattr(error, "decline_code", None) or "" if error else ""
     if isinstance(exc, stripe.APIConnectionError):
         code = PROVIDER_ERROR

@@ -26,7 +26,10 @@ def test_400_invalid_request_is_validation_error(creds, sandbox):
     customer = customer_create(creds, name="Jane", email="j@example.com", idempotency_key="c1")
     error = _fails(
         lambda: payment_method_attach(
-            creds, customer_id=customer.id, payment_method="not-a-payment-method", idempotency_key="a1"
+            creds,
+            customer_id=customer.id,
+            payment_method="not-a-payment-method",
+            idempotency_key="a1",
         )
     )
     assert (error.code, error.http_status, error.retryable) == (errors.VALIDATION_ERROR, 400, False)
@@ -64,7 +67,11 @@ def test_403_restricted_key_without_the_permission_is_permission_denied(sandbox)
     error = _fails(
         lambda: customer_create(restricted, name="J", email="j@example.com", idempotency_key="k")
     )
-    assert (error.code, error.http_status, error.retryable) == (errors.PERMISSION_DENIED, 403, False)
+    assert (error.code, error.http_status, error.retryable) == (
+        errors.PERMISSION_DENIED,
+        403,
+        False,
+    )
     assert "rk_" not in error.message
 
 

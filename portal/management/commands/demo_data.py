@@ -38,8 +38,10 @@ DEMO_ACCOUNT = {
 }
 CONTACTS = [
     # name, e-mail, phone, custom fields, test card to save (None: no Stripe customer)
-    ("Jane Cooper", "jane.cooper@example.com", "+1 555 0101", {"lead_value": "150"}, "pm_card_visa"),
-    ("Marcus Lee", "marcus.lee@example.com", "+1 555 0102", {"lead_value": "90"}, "pm_card_mastercard"),
+    ("Jane Cooper", "jane.cooper@example.com", "+1 555 0101", {"lead_value": "150"},
+     "pm_card_visa"),
+    ("Marcus Lee", "marcus.lee@example.com", "+1 555 0102", {"lead_value": "90"},
+     "pm_card_mastercard"),
     ("Priya Patel", "priya.patel@example.com", "+1 555 0103", {"lead_value": "120"}, None),
     ("Tom Becker", "tom.becker@example.com", "", {}, None),
 ]  # fmt: skip

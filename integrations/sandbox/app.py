@@ -1,0 +1,109 @@
+"""The sandbox's aiohttp application: localstripe's routes behind Stripe-like middlewares.
+
+Middlewares, outermost first: request log (assigns the Request-Id), authentication (sets the
+account context), injected faults, idempotency replay, slow execution (delay faults),
+Stripe-shaped errors. Routes: every
+localstripe resource route (with the patches of ``extensions``), ``/v1/account``,
+``/v1/webhook_endpoints``, the fake Stripe.js at ``/js.stripe.com/v3/`` and the control API.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from aiohttp import web
+from localstripe import resources as ls
+
+from integrations.sandbox import (
+    auth,
+    control_api,
+    extensions,
+    faults,
+    idempotency,
+    ls_server,
+    request_log,
+)
+from integrations.sandbox.context import current
+from integrations.sandbox.errors import error_middleware, json_response
+from integrations.sandbox.state import STATE
+from integrations.sandbox.webhooks import WebhookEndpoint, create_endpoint
+
+# localstripe's resource classes with the standard create/retrieve/update/delete/list routes.
+_RESOURCES = (
+    ls.BalanceTransaction,
+    ls.Charge,
+    ls.Coupon,
+    ls.Customer,
+    ls.Event,
+    ls.Invoice,
+    ls.InvoiceItem,
+    ls.PaymentIntent,
+    ls.PaymentMethod,
+    ls.Payout,
+    ls.Plan,
+    ls.Product,
+    ls.Refund,
+    ls.SetupIntent,
+    ls.Source,
+    ls.Subscription,
+    ls.SubscriptionItem,
+    ls.TaxRate,
+    ls.Token,
+)
+
+
+async def retrieve_account(request: web.Request) -> web.Response:
+    """``GET /v1/account``: the account of the key used."""
+    ctx = current()
+    assert ctx is not None  # the auth middleware ran
+    return json_response(STATE.keys.accounts[ctx.account_id].export())
+
+
+def _async(handler: Any) -> Any:
+    """Wrap one of localstripe's synchronous handlers (aiohttp deprecates bare functions)."""
+    if inspect.iscoroutinefunction(handler):
+        return handler
+
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        return handler(request)
+
+    return wrapper
+
+
+def _add_resource_routes(app: web.Application, cls: type, create: bool = True) -> None:
+    base = "/v1/" + cls.object + "s"  # type: ignore[attr-defined]
+    if create:
+        app.router.add_post(base, ls_server.api_create(cls, base))
+    app.router.add_get(base + "/{id}", _async(ls_server.api_retrieve(cls, base)))
+    app.router.add_post(base + "/{id}", ls_server.api_update(cls, base))
+    app.router.add_delete(base + "/{id}", _async(ls_server.api_delete(cls, base)))
+    app.router.add_get(base, _async(ls_server.api_list_all(cls, base)))
+
+
+def build_app() -> web.Application:
+    """A new application serving the (process-wide) sandbox state."""
+    extensions.apply()
+    app = web.Application(
+        middlewares=[
+            request_log.make_middleware(STATE.requests),
+            auth.make_middleware(STATE.keys),
+            faults.make_middleware(STATE.faults),
+            idempotency.make_middleware(STATE.idempotency),
+            faults.slow_execution_middleware,
+            error_middleware,
+        ]
+    )
+    # The fake Stripe.js calls the API from the portal's origin.
+    app.on_response_prepare.append(ls_server.add_cors_headers)
+    # Extra routes first, so that /v1/invoices/upcoming does not fall into /v1/invoices/{id}.
+    for method, url, func in ls.extra_apis:
+        app.router.add_route(method, url, ls_server.api_extra(func, url))
+    for cls in _RESOURCES:
+        _add_resource_routes(app, cls)
+    app.router.add_post("/v1/webhook_endpoints", create_endpoint)
+    _add_resource_routes(app, WebhookEndpoint, create=False)
+    app.router.add_get("/v1/account", retrieve_account)
+    app.router.add_get("/js.stripe.com/v3/", _async(ls_server.localstripe_js))
+    control_api.add_routes(app)
+    return app

@@ -1,0 +1,116 @@
+"""Authentication of ``/v1/`` calls against the registered keys, with Stripe's error answers.
+
+- no key: 401; unknown or revoked key: 401 ``Invalid API Key provided: sk_test_***1234``;
+- a publishable key outside the few endpoints Stripe.js calls: 401;
+- a restricted key without the permission for the resource: 403 with Stripe's wording.
+On success the request runs as the key's account (see ``integrations.sandbox.context``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from aiohttp import web
+
+from integrations.sandbox import context
+from integrations.sandbox import request_keys as keys
+from integrations.sandbox.accounts import KeyRegistry, mask_key
+from integrations.sandbox.errors import error_response
+from integrations.sandbox.params import read_params
+
+# Endpoints Stripe.js (and localstripe's fake of it) calls with the publishable key, given either
+# as Bearer token or as ``key`` in the body.
+_PUBLISHABLE_OK = [
+    re.compile(p)
+    for p in (
+        r"^/v1/tokens$",
+        r"^/v1/sources$",
+        r"^/v1/payment_methods$",
+        r"^/v1/payment_intents/\w+/_authenticate$",
+        r"^/v1/payment_intents/\w+/confirm$",
+        r"^/v1/setup_intents/\w+/confirm$",
+        r"^/v1/setup_intents/\w+/cancel$",
+    )
+]
+
+_NO_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization "
+    "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+    "https://stripe.com/docs/api#authentication for details, or we can help at "
+    "https://support.stripe.com/."
+)
+_PUBLISHABLE_REFUSED = (
+    "This API call cannot be made with a publishable API key. Please use a secret API key. "
+    "You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."
+)
+
+
+def bearer_key(request: web.Request) -> str | None:
+    """The key from ``Authorization: Bearer`` or ``Basic`` (key as user name), if any."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    value = value.strip()
+    if scheme == "Bearer" and value:
+        return value
+    if scheme == "Basic" and value:
+        try:
+            return base64.b64decode(value).decode().split(":", 1)[0] or None
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
+
+
+def resource_of(path: str) -> str:
+    """The permission resource of an API path: ``/v1/payment_intents/pi_1/confirm`` -> ...s."""
+    parts = path.split("/")
+    return parts[2] if len(parts) > 2 else ""
+
+
+def make_middleware(registry: KeyRegistry) -> Any:
+    """The aiohttp middleware authenticating ``/v1/`` calls with ``registry``."""
+
+    @web.middleware
+    async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not request.path.startswith("/v1/"):
+            return await handler(request)
+        publishable_ok = request.method == "POST" and any(
+            p.match(request.path) for p in _PUBLISHABLE_OK
+        )
+        key = bearer_key(request)
+        if key is None and publishable_ok:
+            body_key = (await read_params(request)).get("key")
+            key = body_key if isinstance(body_key, str) else None
+        if not key:
+            return error_response(401, "invalid_request_error", _NO_KEY)
+        request[keys.MASKED_KEY] = mask_key(key)
+        api_key = registry.lookup(key)
+        if api_key is None:
+            return error_response(
+                401, "invalid_request_error", f"Invalid API Key provided: {mask_key(key)}"
+            )
+        if api_key.kind == "publishable" and not publishable_ok:
+            return error_response(401, "invalid_request_error", _PUBLISHABLE_REFUSED)
+        resource = resource_of(request.path)
+        level = "read" if request.method == "GET" else "write"
+        if not api_key.allows(resource, level):
+            singular = resource[:-1] if resource.endswith("s") else resource
+            return error_response(
+                403,
+                "invalid_request_error",
+                f"The provided key '{mask_key(key)}' does not have the required permissions "
+                f"for this endpoint on account '{api_key.account_id}'. Having the "
+                f"'rak_{singular}_{level}' permission would allow this request to continue.",
+            )
+        request[keys.ACCOUNT] = api_key.account_id
+        ctx = context.RequestContext(
+            account_id=api_key.account_id,
+            livemode=api_key.livemode,
+            request_id=request.get(keys.REQUEST_ID),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        with context.acting_as(ctx):
+            return await handler(request)
+
+    return auth_middleware

@@ -1,0 +1,129 @@
+"""Running the sandbox: in a background thread (tests) or in the foreground (management command).
+
+There is one sandbox state per process (see ``integrations.sandbox.state``): two servers in the
+same process serve the same data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from aiohttp import web
+
+from integrations.sandbox import persistence
+from integrations.sandbox.app import build_app
+from integrations.sandbox.control import SandboxControl
+from integrations.sandbox.state import STATE
+
+logger = logging.getLogger(__name__)
+
+SAVE_INTERVAL_SECONDS = 5.0
+
+
+async def _start_site(host: str, port: int) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(build_app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server  # the asyncio Server: the only way to learn the port when port=0
+    assert server is not None and server.sockets
+    return runner, server.sockets[0].getsockname()[1]
+
+
+class SandboxServer:
+    """The sandbox on its own event loop in a daemon thread.
+
+    ``start()`` returns once the port is listening; ``url`` is then e.g.
+    ``http://127.0.0.1:54321`` and ``control`` a ``SandboxControl`` for it.
+    """
+
+    def __init__(self) -> None:
+        self.url: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def control(self) -> SandboxControl:
+        if self.url is None:
+            raise RuntimeError("the sandbox server is not started")
+        return SandboxControl(self.url)
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
+        """Listen on ``host:port`` (0: a free port); raise if that fails."""
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                self._runner, bound = loop.run_until_complete(_start_site(host, port))
+                self.url = f"http://{host}:{bound}"
+            except BaseException as exc:  # noqa: BLE001 - reported to start()'s caller
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="stripe-sandbox", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and join the thread."""
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        self._thread = None
+        self.url = None
+
+
+def serve_forever(
+    host: str = "127.0.0.1", port: int = 12111, data_file: str | Path | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM. With ``data_file``, load it first, save it every few seconds
+    and on exit."""
+    asyncio.run(_serve(host, port, Path(data_file) if data_file else None))
+
+
+async def _serve(host: str, port: int, data_file: Path | None) -> None:
+    if data_file is not None and persistence.load(STATE, data_file):
+        logger.info("stripe sandbox: loaded %s", data_file)
+    runner, bound = await _start_site(host, port)
+    print(f"Stripe sandbox listening on http://{host}:{bound}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    saved_at = STATE.requests.total
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), SAVE_INTERVAL_SECONDS)
+            # Cheap enough: only when API calls were made since the last save.
+            if data_file is not None and STATE.requests.total != saved_at:
+                saved_at = STATE.requests.total
+                persistence.dump(STATE, data_file)
+    finally:
+        await runner.cleanup()
+        if data_file is not None:
+            persistence.dump(STATE, data_file)

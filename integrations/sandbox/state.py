@@ -1,0 +1,38 @@
+"""Everything the sandbox holds, in one place so it can be reset and persisted together.
+
+localstripe's resources read a module-global store, so there is one sandbox state per process
+(``STATE``); run one sandbox server per process.
+"""
+
+from __future__ import annotations
+
+from integrations.sandbox.accounts import KeyRegistry
+from integrations.sandbox.faults import FaultQueue
+from integrations.sandbox.idempotency import IdempotencyStore
+from integrations.sandbox.request_log import RequestLog
+from integrations.sandbox.store import STORE, PartitionedStore
+from integrations.sandbox.webhooks import DELIVERIES, Deliveries
+
+
+class SandboxState:
+    """Objects by account, keys, idempotency entries, faults and the logs."""
+
+    def __init__(self, store: PartitionedStore, deliveries: Deliveries) -> None:
+        self.store = store
+        self.keys = KeyRegistry()
+        self.idempotency = IdempotencyStore()
+        self.faults = FaultQueue()
+        self.requests = RequestLog()
+        self.deliveries = deliveries
+
+    def reset(self) -> None:
+        """Wipe all data, keys, faults, logs and webhook endpoints."""
+        self.store.reset()
+        self.keys.reset()
+        self.idempotency.reset()
+        self.faults.reset()
+        self.requests.reset()
+        self.deliveries.reset()
+
+
+STATE = SandboxState(STORE, DELIVERIES)
