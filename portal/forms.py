@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
 
 from portal import perms
 from portal.models import Contact, OrgUnit, Role, Workspace
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but also for active users who have not chosen a password yet.
+
+    Django skips users without a usable password; here that only means "invited, no password
+    yet", and such a user needs a fresh link once the invite e-mail is lost or expired.
+    """
+
+    def get_users(self, email):
+        user_model = get_user_model()
+        field = user_model.get_email_field_name()
+        users = user_model._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
+
+        def folded(value: str) -> str:
+            return unicodedata.normalize("NFKC", value).casefold()
+
+        # As Django does: iexact in the database, then a strict Unicode-aware comparison.
+        return (u for u in users if folded(email) == folded(getattr(u, field) or ""))
 
 
 class OrgUnitChoiceField(forms.ModelChoiceField):
@@ -51,7 +73,8 @@ class OrgUnitForm(forms.Form):
         super().__init__(*args, **kwargs)
         parents = workspace.org_units.all()
         if unit is not None:  # a unit cannot move below itself
-            parents = parents.exclude(path=unit.path).exclude(path__startswith=unit.path + "/")
+            below = workspace.org_units.below(unit.path).values("pk")
+            parents = parents.exclude(pk=unit.pk).exclude(pk__in=below)
         self.fields["parent"].queryset = parents
 
     def clean_name(self) -> str:

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Left, Lower
 from django.urls import reverse
 
 from portal import perms
@@ -33,6 +33,16 @@ class Workspace(models.Model):
         return reverse("workspace_home", args=[self.slug])
 
 
+class OrgUnitQuerySet(models.QuerySet):
+    def below(self, path: str) -> OrgUnitQuerySet:
+        """The units under `path`, compared case-sensitively.
+
+        Not `path__startswith`: SQLite's LIKE ignores case, so `/acme/` would match `/ACME/x`.
+        """
+        prefix = path + "/"
+        return self.alias(path_prefix=Left("path", len(prefix))).filter(path_prefix=prefix)
+
+
 class OrgUnit(models.Model):
     """A node of the workspace's organisation tree, addressed by its path (`/acme/Branch A`)."""
 
@@ -43,6 +53,8 @@ class OrgUnit(models.Model):
     )
     name = models.CharField(max_length=80)
     path = models.CharField(max_length=500, editable=False)
+
+    objects = OrgUnitQuerySet.as_manager()
 
     class Meta:
         ordering = ["path"]

@@ -40,14 +40,16 @@ def exponent(currency: str) -> int:
     return 2
 
 
-_AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
+# Commas only as thousands separators: "49,99" (a decimal comma) must not become 4,999.00.
+_AMOUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 def parse_amount(text: str, currency: str) -> int:
     """Minor units from a major-unit string; ValueError with a message a person can read."""
-    cleaned = str(text).strip().replace(",", "")
+    cleaned = str(text).strip()
     if not _AMOUNT_RE.match(cleaned):
         raise ValueError("Enter an amount such as 49.99, using digits and one decimal point.")
+    cleaned = cleaned.replace(",", "")
     places = exponent(currency)
     decimals = len(cleaned.split(".")[1]) if "." in cleaned else 0
     if decimals > places:

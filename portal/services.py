@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from portal import perms
+from portal.forms import PortalPasswordResetForm
 from portal.models import Contact, Membership, OrgUnit, Role, Workspace
 
 User = get_user_model()
@@ -68,19 +68,24 @@ def org_unit_update(*, unit: OrgUnit, name: str, parent: OrgUnit | None) -> OrgU
     name = name.strip()
     if parent is not None and parent.is_within(unit):
         raise ValidationError({"parent": "A unit cannot move below itself."})
-    old_path = unit.path
+    old_name, old_parent, old_path = unit.name, unit.parent, unit.path
     unit.name, unit.parent = name, parent
     unit.path = _path_for(name, parent)
-    unit.full_clean(exclude=["path"])
-    with transaction.atomic():
-        _check_free_path(unit.workspace, unit.path, exclude=unit)
-        unit.save()
-        descendants = OrgUnit.objects.select_for_update().filter(
-            workspace=unit.workspace, path__startswith=old_path + "/"
-        )
-        for child in descendants:
-            child.path = unit.path + child.path[len(old_path) :]
-            child.save(update_fields=["path"])
+    try:
+        unit.full_clean(exclude=["path"])
+        with transaction.atomic():
+            _check_free_path(unit.workspace, unit.path, exclude=unit)
+            unit.save()
+            descendants = (
+                OrgUnit.objects.select_for_update().filter(workspace=unit.workspace).below(old_path)
+            )
+            for child in descendants:
+                child.path = unit.path + child.path[len(old_path) :]
+                child.save(update_fields=["path"])
+    except Exception:
+        # Refused: the caller's object goes back to what is stored (pages show its name).
+        unit.name, unit.parent, unit.path = old_name, old_parent, old_path
+        raise
     return unit
 
 
@@ -102,14 +107,21 @@ def role_save(
 ) -> Role:
     """Create a role, or rename it and set its permissions."""
     role = role or Role(workspace=workspace)
+    old_name, old_permissions = role.name, role.permissions
     role.name = name.strip()
     role.permissions = sorted(set(permissions))
-    role.full_clean(exclude=["workspace"])
-    with transaction.atomic():
-        if Role.objects.filter(workspace=workspace, name=role.name).exclude(pk=role.pk).exists():
-            raise ValidationError({"name": "A role with this name exists already."})
-        role.save()
-        _ensure_a_manager_remains(workspace)
+    try:
+        role.full_clean(exclude=["workspace"])
+        with transaction.atomic():
+            clash = Role.objects.filter(workspace=workspace, name=role.name).exclude(pk=role.pk)
+            if clash.exists():
+                raise ValidationError({"name": "A role with this name exists already."})
+            role.save()
+            _ensure_a_manager_remains(workspace)
+    except Exception:
+        # Refused: the caller's object goes back to what is stored (pages show its name).
+        role.name, role.permissions = old_name, old_permissions
+        raise
     return role
 
 
@@ -134,16 +146,16 @@ def membership_add(
             raise ValidationError({"email": f"{email} is already a member of this workspace."})
         membership = Membership.objects.create(user=user, workspace=workspace, org_unit=org_unit)
         membership.roles.set(roles)
-    if created and request is not None:
+    # A user who never chose a password (invited elsewhere, link lost or expired) is invited again.
+    if (created or not user.has_usable_password()) and request is not None:
         transaction.on_commit(lambda: _send_set_password_email(email, request))
     return membership
 
 
 def _send_set_password_email(email: str, request) -> None:
-    form = PasswordResetForm(data={"email": email})
+    # This form, unlike Django's, includes users without a usable password: the invited.
+    form = PortalPasswordResetForm(data={"email": email})
     if form.is_valid():
-        # Unusable passwords are skipped by the reset form; invite e-mails must still go out.
-        form.get_users = lambda addr: User.objects.filter(email__iexact=addr, is_active=True)
         form.save(
             request=request,
             use_https=request.is_secure(),

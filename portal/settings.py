@@ -96,7 +96,9 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout: the web server and the worker write at the same time.
     DATABASES["default"]["OPTIONS"] = {
@@ -147,12 +149,18 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Agency Portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The portal's own address, for links in e-mails and the URLs given to Stripe.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # Stripe. A blank STRIPE_API_BASE means Stripe itself; development points it at the sandbox.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="") or "https://api.stripe.com"
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="") or "https://js.stripe.com/v3/"
 STRIPE_CONNECT_CLIENT_ID = env("STRIPE_CONNECT_CLIENT_ID", default="")
 # The platform secret key used for Connect accounts (with the Stripe-Account header).
 STRIPE_CONNECT_SECRET_KEY = env("STRIPE_CONNECT_SECRET_KEY", default="")
+# Who hears about Stripe events (dotted paths of callables taking a StripeEvent); an explicit
+# list, so integrations never imports the apps above it.
+STRIPE_EVENT_SUBSCRIBERS: list[str] = []
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 
 # django-q2: Redis when REDIS_URL is set, the ORM broker otherwise. `timeout` bounds one task;

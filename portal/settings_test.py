@@ -26,6 +26,15 @@ STATIC_ROOT = None  # whitenoise serves from the finders in tests
 WHITENOISE_USE_FINDERS = True
 STRIPE_API_BASE = "http://127.0.0.1:9"  # tests point connections at the in-process sandbox
 STRIPE_TIMEOUT_SECONDS = 5.0
+# SQLite tests use a file, not memory: the live server's threads and concurrency tests need
+# real connections of their own (WAL and the busy timeout then apply, as in production).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"portal-test-{os.getpid()}.sqlite3")
+    }
+
 # Parallel test processes (pytest-xdist) share one Redis: keep their keys apart.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": f"test-{_worker}"}}  # noqa: F405

@@ -4,12 +4,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from integrations.views import hooks
+from portal.forms import PortalPasswordResetForm
 from portal.views import contacts, home, members, org_units, roles
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=PortalPasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -36,9 +42,7 @@ workspace_patterns = [
     path("members/", members.member_list, name="member_list"),
     path("members/add/", members.member_add, name="member_add"),
     path("members/<uuid:membership_uuid>/", members.member_edit, name="member_edit"),
-    path(
-        "members/<uuid:membership_uuid>/remove/", members.member_remove, name="member_remove"
-    ),
+    path("members/<uuid:membership_uuid>/remove/", members.member_remove, name="member_remove"),
     path("roles/", roles.role_list, name="role_list"),
     path("roles/new/", roles.role_edit, name="role_create"),
     path("roles/<uuid:role_uuid>/", roles.role_edit, name="role_edit"),
@@ -51,5 +55,6 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("accounts/", include(auth_patterns)),
     path("w/<slug:ws>/", include(workspace_patterns)),
+    path("hooks/stripe/<uuid:endpoint_uuid>/", hooks.stripe_webhook, name="stripe_webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -33,9 +33,7 @@ def org_units(workspace):
 
 def _member(workspace, role: str | None, username: str, unit=None):
     user = UserFactory(username=username)
-    MembershipFactory(
-        user=user, workspace=workspace, org_unit=unit, roles=[role] if role else []
-    )
+    MembershipFactory(user=user, workspace=workspace, org_unit=unit, roles=[role] if role else [])
     return user
 
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from copy import copy
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from portal import perms
 from portal.access import PortalRequest, workspace_view
@@ -12,8 +15,10 @@ from portal.forms import ContactForm, ContactSearchForm
 from portal.pagination import paginate
 from portal.services import contact_save
 
+
 @workspace_view(perms.CONTACTS_VIEW)
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")  # the same URL answers a page or a partial
 def contact_list(request: PortalRequest):
     search = ContactSearchForm(request.GET)
     contacts = request.workspace.contacts.all()
@@ -43,7 +48,9 @@ def contact_edit(request: PortalRequest, contact_uuid=None):
     contact = None
     if contact_uuid is not None:
         contact = get_object_or_404(request.workspace.contacts, uuid=contact_uuid)
-    form = ContactForm(request.POST or None, instance=contact, workspace=request.workspace)
+    # The form gets its own copy: validating a POST changes its instance, and the page heading
+    # must show the contact as stored, not a refused edit.
+    form = ContactForm(request.POST or None, instance=copy(contact), workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         try:
             saved = contact_save(

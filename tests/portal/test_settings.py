@@ -19,7 +19,8 @@ PRODUCTION = {
 
 
 def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    inherited = set(PRODUCTION) | {"DJANGO_ALLOW_ASYNC_UNSAFE"}  # set by the browser tests
+    base = {k: v for k, v in os.environ.items() if k not in inherited}
     base.update(ENV_FILE="/nonexistent/.env", DJANGO_SETTINGS_MODULE="portal.settings")
     return subprocess.run(
         [sys.executable, "manage.py", *args],

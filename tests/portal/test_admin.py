@@ -1,0 +1,139 @@
+"""The Django admin: every registered model's pages render, and Stripe secrets never show."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule, Task
+from django_q.signing import SignedPackage
+
+from integrations.models import StripeConnection
+from portal.models import Contact, Membership, OrgUnit, Role, Workspace
+from tests.factories import (
+    ContactFactory,
+    MembershipFactory,
+    OrgUnitFactory,
+    StripeConnectionFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "sk_test_51VeryS3cretValueThatMustNeverLeak4242"
+
+
+def _task(*, success: bool) -> Task:
+    now = timezone.now()
+    return Task.objects.create(
+        id=uuid.uuid4().hex,
+        name=f"task-{success}",
+        func="math.copysign",
+        started=now,
+        stopped=now,
+        success=success,
+        result="boom" if not success else 1,
+    )
+
+
+def _one_of_each(user) -> dict[type, object]:
+    """A row for every registered model, so each change page has something to show."""
+    workspace = user.memberships.get().workspace
+    unit = OrgUnitFactory(workspace=workspace, name="hq")
+    task_id = uuid.uuid4().hex
+    return {
+        Group: Group.objects.create(name="Operators"),
+        type(user): user,
+        Schedule: Schedule.objects.create(name="nightly", func="math.copysign"),
+        Task: _task(success=True),
+        Workspace: workspace,
+        OrgUnit: unit,
+        Role: workspace.roles.first(),
+        Membership: MembershipFactory(workspace=workspace, org_unit=unit, roles=["Viewer"]),
+        Contact: ContactFactory(workspace=workspace, custom_fields={"lead_value": "150"}),
+        StripeConnection: StripeConnectionFactory(workspace=workspace, secret_key=SECRET),
+        OrmQ: OrmQ.objects.create(
+            key="default",
+            payload=SignedPackage.dumps({"id": task_id, "name": "queued", "func": "math.floor"}),
+        ),
+    }
+
+
+@pytest.fixture
+def superuser(workspace):
+    user = UserFactory(username="root@agency.test", is_superuser=True, is_staff=True)
+    MembershipFactory(user=user, workspace=workspace, roles=["Owner"])
+    return user
+
+
+@pytest.fixture
+def rows(superuser):
+    objects = _one_of_each(superuser)
+    failed = _task(success=False)
+    for model in admin.site._registry:
+        if model._meta.proxy and model not in objects:  # django-q's Success and Failure
+            objects[model] = model.objects.filter(pk=failed.pk).first() or model.objects.first()
+    return objects
+
+
+def _admin_url(model, page: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}", args=args)
+
+
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
+def test_every_admin_page_renders(model, rows, superuser, as_user):
+    client = as_user(superuser)
+    row = rows[model]
+    assert row is not None, f"no row for {model._meta.label}"
+
+    changelist = client.get(_admin_url(model, "changelist"))
+    change = client.get(_admin_url(model, "change", row.pk))
+    search = client.get(_admin_url(model, "changelist"), {"q": "a"})
+
+    assert changelist.status_code == 200
+    assert change.status_code == 200
+    assert search.status_code == 200
+
+
+def test_every_registered_model_has_a_row_here(rows):
+    assert set(admin.site._registry) <= set(rows)
+
+
+def test_the_stripe_secret_key_never_appears_in_the_admin(workspace, superuser, as_user):
+    connection = StripeConnectionFactory(workspace=workspace, secret_key=SECRET)
+    client = as_user(superuser)
+
+    pages = [
+        client.get(_admin_url(StripeConnection, "changelist")),
+        client.get(_admin_url(StripeConnection, "change", connection.pk)),
+        client.get(_admin_url(StripeConnection, "history", connection.pk)),
+        client.get(_admin_url(StripeConnection, "add")),
+    ]
+
+    for page in pages:
+        assert page.status_code == 200
+        assert SECRET not in page.text
+        assert "VeryS3cret" not in page.text
+    assert "sk_test_...4242" in pages[1].text
+    assert 'name="secret_key"' not in pages[1].text
+
+
+def test_saving_a_connection_in_the_admin_keeps_its_secret_key(workspace, superuser, as_user):
+    connection = StripeConnectionFactory(workspace=workspace, secret_key=SECRET)
+    client = as_user(superuser)
+    page = client.get(_admin_url(StripeConnection, "change", connection.pk))
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    data["account_name"] = "Renamed"
+
+    response = client.post(_admin_url(StripeConnection, "change", connection.pk), data)
+
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.account_name == "Renamed"
+    assert connection.secret_key == SECRET
