@@ -124,6 +124,7 @@ class StripeEvent(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(
         max_length=10, default="webhook", help_text="webhook, or fetch (taken from the Events API)"
     )

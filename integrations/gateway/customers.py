@@ -14,15 +14,21 @@ class Customer:
     name: str
     email: str
     default_payment_method: str
+    phone: str = ""
+    created: int = 0
+    deleted: bool = False
 
 
-def _customer(obj) -> Customer:
+def _customer(obj: dict) -> Customer:
     settings = obj.get("invoice_settings") or {}
     return Customer(
         id=obj["id"],
         name=obj.get("name") or "",
         email=obj.get("email") or "",
         default_payment_method=settings.get("default_payment_method") or "",
+        phone=obj.get("phone") or "",
+        created=int(obj.get("created") or 0),
+        deleted=bool(obj.get("deleted")),
     )
 
 
@@ -30,7 +36,7 @@ def customer_create(
     credentials: Credentials, *, name: str, email: str, idempotency_key: str, metadata=None
 ) -> Customer:
     params = {"name": name, "email": email, "metadata": metadata or {}}
-    with translate_errors():
+    with translate_errors(credentials):
         obj = (
             make_client(credentials)
             .v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
@@ -40,7 +46,7 @@ def customer_create(
 
 
 def customer_retrieve(credentials: Credentials, *, customer_id: str) -> Customer:
-    with translate_errors():
+    with translate_errors(credentials):
         return _customer(make_client(credentials).v1.customers.retrieve(customer_id).to_dict())
 
 
@@ -54,7 +60,7 @@ def payment_method_attach(
 ) -> str:
     """Attach a payment method to a customer; returns the attached method's id."""
     client = make_client(credentials)
-    with translate_errors():
+    with translate_errors(credentials):
         attached = client.v1.payment_methods.attach(
             payment_method,
             params={"customer": customer_id},
@@ -66,3 +72,108 @@ def payment_method_attach(
                 params={"invoice_settings": {"default_payment_method": attached["id"]}},
             )
     return attached.id
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    customers: list[Customer]
+    has_more: bool
+    next_cursor: str  # `starting_after` (a list) or `page` (a search) for the next page
+
+
+def _search_query(text: str) -> str:
+    """Stripe's search syntax: e-mail or name containing the text (quotes escaped)."""
+    value = text.replace("\\", "\\\\").replace("'", "\\'")
+    return f"email~'{value}' OR name~'{value}'"
+
+
+def customers_page(
+    credentials: Credentials, *, query: str = "", cursor: str = "", limit: int = 20
+) -> CustomerPage:
+    """One page of the account's customers, newest first; with `query`, a search by e-mail
+    or name. `cursor` is the `next_cursor` of the page before."""
+    client = make_client(credentials)
+    with translate_errors(credentials):
+        if query:
+            params = {"query": _search_query(query), "limit": limit}
+            if cursor:
+                params["page"] = cursor
+            result = client.v1.customers.search(params=params).to_dict()
+            next_cursor = result.get("next_page") or ""
+        else:
+            params = {"limit": limit}
+            if cursor:
+                params["starting_after"] = cursor
+            result = client.v1.customers.list(params=params).to_dict()
+            data = result.get("data") or []
+            next_cursor = data[-1]["id"] if data and result.get("has_more") else ""
+    customers = [_customer(obj) for obj in result.get("data") or []]
+    return CustomerPage(customers, bool(result.get("has_more")), next_cursor)
+
+
+def customer_delete(credentials: Credentials, *, customer_id: str) -> None:
+    with translate_errors(credentials):
+        make_client(credentials).v1.customers.delete(customer_id)
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    is_default: bool
+
+
+def cards_list(credentials: Credentials, *, customer_id: str) -> list[Card]:
+    """The customer's saved cards, the default first."""
+    client = make_client(credentials)
+    with translate_errors(credentials):
+        customer = _customer(client.v1.customers.retrieve(customer_id).to_dict())
+        listing = client.v1.payment_methods.list(
+            params={"customer": customer_id, "type": "card", "limit": 100}
+        )
+    cards = []
+    for pm in (item.to_dict() for item in listing.data):
+        card = pm.get("card") or {}
+        cards.append(
+            Card(
+                id=pm["id"],
+                brand=card.get("brand") or "",
+                last4=card.get("last4") or "",
+                exp_month=int(card.get("exp_month") or 0),
+                exp_year=int(card.get("exp_year") or 0),
+                is_default=pm["id"] == customer.default_payment_method,
+            )
+        )
+    return sorted(cards, key=lambda c: not c.is_default)
+
+
+@dataclass(frozen=True)
+class PaymentSummary:
+    id: str
+    amount: int
+    currency: str
+    status: str
+    created: int
+    description: str
+
+
+def payments_list(credentials: Credentials, *, customer_id: str, limit: int = 10):
+    """The customer's most recent PaymentIntents, newest first."""
+    with translate_errors(credentials):
+        listing = make_client(credentials).v1.payment_intents.list(
+            params={"customer": customer_id, "limit": limit}
+        )
+    return [
+        PaymentSummary(
+            id=pi["id"],
+            amount=int(pi.get("amount") or 0),
+            currency=pi.get("currency") or "",
+            status=pi.get("status") or "",
+            created=int(pi.get("created") or 0),
+            description=pi.get("description") or "",
+        )
+        for pi in (item.to_dict() for item in listing.data)
+    ]

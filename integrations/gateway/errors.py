@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 
 import stripe
@@ -102,17 +103,24 @@ def _safe_message(exc: stripe.StripeError, code: str) -> str:
 
 
 def _redact(text: str) -> str:
-    import re
-
     return re.sub(r"\b(sk|rk|pk|whsec)_[A-Za-z0-9_*]+", r"\1_[redacted]", text)
 
 
 @contextlib.contextmanager
-def translate_errors() -> Iterator[None]:
-    """Run Stripe calls; raise `GatewayError` instead of any stripe-python error."""
+def translate_errors(credentials=None) -> Iterator[None]:
+    """Run Stripe calls; raise `GatewayError` instead of any stripe-python error.
+
+    With the credentials of a stored connection, a rejected key (401) or a missing permission
+    (403) is recorded on the connection, wherever in the portal the call was made.
+    """
     try:
         yield
     except stripe.StripeError as exc:
         error = normalize(exc)
         logger.info("stripe call failed: %s (request %s)", error.code, error.request_id)
+        connection_id = getattr(credentials, "connection_id", None)
+        if connection_id and error.code in (AUTH_EXPIRED, PERMISSION_DENIED):
+            from integrations.health import connection_health_failed
+
+            connection_health_failed(connection_id=connection_id, code=error.code)
         raise error from None

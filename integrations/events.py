@@ -1,0 +1,135 @@
+"""Stripe events: taken in once per endpoint, processed once on the worker.
+
+Intake (the webhook view) verifies and stores, then answers; `event_process` runs later on a
+django-q2 worker and hands the event to the subscribers named in
+`settings.STRIPE_EVENT_SUBSCRIBERS` (dotted paths of `callable(event: StripeEvent)`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_q.tasks import async_task
+
+from integrations.gateway.client import credentials_for
+from integrations.gateway.webhooks import SignatureError, event_verify, events_since
+from integrations.models import StripeEvent, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this is taken to belong to a worker that died mid-way.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+class EventRejected(Exception):
+    """The delivery is refused (answered 400) and nothing is stored."""
+
+
+def event_receive(*, endpoint: WebhookEndpoint, payload: bytes, signature: str) -> bool:
+    """Verify and store one delivery; True if it was new. Processing is enqueued on commit.
+
+    A duplicate of an event already stored is dropped, unless its processing failed: then
+    the redelivery is the cue to process it again.
+    """
+    try:
+        event = event_verify(
+            payload=payload,
+            header=signature,
+            secrets=[endpoint.secret, endpoint.previous_secret],
+        )
+    except SignatureError as exc:
+        raise EventRejected(f"signature verification failed: {exc}") from None
+    expected_live = endpoint.connection.mode == "live"
+    if bool(event.get("livemode")) != expected_live:
+        raise EventRejected("the event's mode does not match the connection's mode")
+    return _store(endpoint, event, source="webhook")
+
+
+def _store(endpoint: WebhookEndpoint, event: dict, *, source: str) -> bool:
+    try:
+        with transaction.atomic():
+            stored = StripeEvent.objects.create(
+                endpoint=endpoint,
+                event_id=event["id"],
+                type=str(event.get("type") or ""),
+                api_version=str(event.get("api_version") or ""),
+                livemode=bool(event.get("livemode")),
+                created=dt.datetime.fromtimestamp(int(event.get("created") or 0), tz=dt.UTC),
+                payload=event,
+                source=source,
+            )
+    except IntegrityError:
+        existing = StripeEvent.objects.filter(endpoint=endpoint, event_id=event["id"]).first()
+        if existing is not None and existing.status == StripeEvent.Status.FAILED:
+            _enqueue(existing.pk)
+        return False
+    _enqueue(stored.pk)
+    return True
+
+
+def _enqueue(event_pk: int) -> None:
+    transaction.on_commit(
+        lambda: async_task("integrations.tasks.process_event", event_pk, group="stripe-events")
+    )
+
+
+def event_process(*, event_pk: int) -> None:
+    """Hand the event to every subscriber, exactly once.
+
+    The claim is a compare-and-swap; the subscribers' writes and the `processed` mark commit
+    together, so a crash leaves the event claimable again and nothing half-done.
+    """
+    now = timezone.now()
+    claimable = Q(status__in=[StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED]) | Q(
+        status=StripeEvent.Status.PROCESSING, claimed_at__lt=now - STALE_CLAIM
+    )
+    claimed = StripeEvent.objects.filter(claimable, pk=event_pk).update(
+        status=StripeEvent.Status.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return
+    event = StripeEvent.objects.select_related("endpoint__connection__workspace").get(pk=event_pk)
+    try:
+        with transaction.atomic():
+            for path in settings.STRIPE_EVENT_SUBSCRIBERS:
+                import_string(path)(event)
+            StripeEvent.objects.filter(pk=event_pk).update(
+                status=StripeEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
+            )
+    except Exception as exc:  # a subscriber failed: keep the event for a redelivery or replay
+        logger.exception("processing stripe event %s failed", event.event_id)
+        StripeEvent.objects.filter(pk=event_pk).update(
+            status=StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+
+
+def event_replay(*, event: StripeEvent) -> None:
+    """Process a failed event again (the events page's replay button)."""
+    if event.status != StripeEvent.Status.FAILED:
+        raise ValueError("Only a failed event can be replayed.")
+    _enqueue(event.pk)
+
+
+def events_fetch_missed(*, endpoint: WebhookEndpoint) -> int:
+    """Take in the account's events since the last one received that never arrived.
+
+    Returns how many were new. Events are stored as if delivered (source "fetch").
+    """
+    last = endpoint.events.order_by("-created").first()
+    since = (
+        int(last.created.timestamp())
+        if last
+        else int((timezone.now() - timedelta(days=30)).timestamp())
+    )
+    new = 0
+    for event in events_since(credentials_for(endpoint.connection), created_gte=since):
+        if event.get("livemode") == (endpoint.connection.mode == "live"):
+            new += _store(endpoint, event, source="fetch")
+    return new
