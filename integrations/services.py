@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from integrations.gateway.accounts import account_retrieve
-from integrations.gateway.client import Credentials
+from integrations.gateway.client import Credentials, credentials_for
+from integrations.gateway.connect import code_exchange, deauthorize
 from integrations.gateway.errors import AUTH_EXPIRED, PERMISSION_DENIED, GatewayError
-from integrations.models import StripeConnection
+from integrations.gateway.webhooks import MAX_ENDPOINTS, endpoint_count, endpoint_create
+from integrations.models import StripeConnection, WebhookEndpoint
 from portal.models import Workspace
 
 SECRET_KEY_RE = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$")
@@ -35,13 +39,7 @@ def connection_create_from_key(
     """
     secret_key = secret_key.strip()
     mode = key_mode(secret_key)
-    try:
-        account = account_retrieve(Credentials(secret_key=secret_key))
-    except GatewayError as error:
-        if error.code in (AUTH_EXPIRED, PERMISSION_DENIED):
-            raise ValidationError({"secret_key": error.message}) from None
-        message = f"Stripe could not check the key: {error.message}"
-        raise ValidationError({"secret_key": message}) from None
+    account = _checked_account(secret_key)
     with transaction.atomic():
         has_default = workspace.stripe_connections.filter(is_default=True).exists()
         if make_default and has_default:
@@ -59,3 +57,191 @@ def connection_create_from_key(
             health=StripeConnection.Health.OK,
             last_checked_at=timezone.now(),
         )
+
+
+def _checked_account(secret_key: str):
+    """The account a pasted key belongs to; ValidationError on `secret_key` if Stripe refuses."""
+    try:
+        return account_retrieve(Credentials(secret_key=secret_key))
+    except GatewayError as error:
+        if error.code in (AUTH_EXPIRED, PERMISSION_DENIED):
+            raise ValidationError({"secret_key": error.message}) from None
+        message = f"Stripe could not check the key: {error.message}"
+        raise ValidationError({"secret_key": message}) from None
+
+
+def _make_default(connection: StripeConnection) -> None:
+    StripeConnection.objects.filter(workspace=connection.workspace_id, is_default=True).exclude(
+        pk=connection.pk
+    ).update(is_default=False)
+    StripeConnection.objects.filter(pk=connection.pk).update(is_default=True)
+    connection.is_default = True
+
+
+def connection_update(
+    *,
+    connection: StripeConnection,
+    secret_key: str = "",
+    publishable_key: str = "",
+    make_default: bool = False,
+) -> StripeConnection:
+    """Replace the key (checked with Stripe first; it must be of the same account and mode),
+    the publishable key, or make the connection the default."""
+    secret_key = secret_key.strip()
+    if secret_key:
+        mode = key_mode(secret_key)
+        account = _checked_account(secret_key)
+        if account.id != connection.account_id:
+            raise ValidationError(
+                {
+                    "secret_key": f"This key belongs to another Stripe account ({account.id}). "
+                    "Add it as a new connection instead."
+                }
+            )
+        connection.secret_key = secret_key
+        connection.mode = mode
+        connection.key_prefix, connection.key_last4 = secret_key[:8], secret_key[-4:]
+        connection.health = StripeConnection.Health.OK
+        connection.last_checked_at = timezone.now()
+    if publishable_key:
+        connection.publishable_key = publishable_key.strip()
+    with transaction.atomic():
+        connection.save()
+        if make_default:
+            _make_default(connection)
+    return connection
+
+
+def connection_check(*, connection: StripeConnection) -> GatewayError | None:
+    """Ask Stripe whether the connection still works; returns the error if it does not.
+
+    The gateway records a rejected key on the connection; a success records health ok.
+    """
+    try:
+        account = account_retrieve(credentials_for(connection))
+    except GatewayError as error:
+        if error.code not in (AUTH_EXPIRED, PERMISSION_DENIED):
+            StripeConnection.objects.filter(pk=connection.pk).update(last_checked_at=timezone.now())
+        connection.refresh_from_db()
+        return error
+    connection.account_name = account.name
+    connection.health = StripeConnection.Health.OK
+    connection.last_checked_at = timezone.now()
+    connection.save(update_fields=["account_name", "health", "last_checked_at"])
+    return None
+
+
+def connection_create_from_oauth(*, workspace: Workspace, code: str) -> StripeConnection:
+    """Exchange a Connect authorization code and store the connected account.
+
+    Calls then use the platform key with the `Stripe-Account` header; no key is stored.
+    """
+    try:
+        grant = code_exchange(code=code)
+    except GatewayError as error:
+        raise ValidationError(f"Stripe did not accept the authorization: {error.message}") from None
+    connection = StripeConnection(
+        workspace=workspace,
+        connected_via=StripeConnection.Via.OAUTH,
+        account_id=grant.account_id,
+        mode=StripeConnection.Mode.LIVE if grant.livemode else StripeConnection.Mode.TEST,
+        publishable_key=grant.publishable_key,
+    )
+    try:
+        connection.account_name = account_retrieve(credentials_for(connection)).name
+    except GatewayError:
+        connection.account_name = grant.account_id
+    with transaction.atomic():
+        if workspace.stripe_connections.filter(account_id=grant.account_id).exists():
+            raise ValidationError("This Stripe account is already connected to the workspace.")
+        connection.is_default = not workspace.stripe_connections.filter(is_default=True).exists()
+        connection.health = StripeConnection.Health.OK
+        connection.last_checked_at = timezone.now()
+        connection.save()
+    return connection
+
+
+def connection_remove(*, connection: StripeConnection) -> None:
+    """Forget the connection (Connect: revoke the platform's access first). The Stripe
+    account itself is untouched; another connection becomes the default."""
+    if connection.connected_via == StripeConnection.Via.OAUTH:
+        try:
+            deauthorize(account_id=connection.account_id)
+        except GatewayError as error:
+            # Already revoked on Stripe's side is fine; anything else is worth stopping for.
+            if error.code not in (AUTH_EXPIRED, PERMISSION_DENIED, "VALIDATION_ERROR"):
+                raise ValidationError(f"Stripe could not revoke access: {error.message}") from None
+    with transaction.atomic():
+        workspace = connection.workspace
+        was_default = connection.is_default
+        connection.delete()
+        if was_default:
+            successor = workspace.stripe_connections.order_by("created_at").first()
+            if successor is not None:
+                _make_default(successor)
+
+
+WEBHOOK_EVENTS = ["payment_intent.*", "charge.*", "customer.*", "refund.*"]
+
+
+def webhook_endpoint_register(
+    *, connection: StripeConnection, trigger_key: str = "", enabled_events=None
+) -> WebhookEndpoint:
+    """Create the endpoint in Stripe once and keep the secret it returns.
+
+    Calling it again returns the registered endpoint; nothing else (saving, publishing)
+    creates endpoints. The idempotency key comes from our row, so a retry after a lost
+    answer gets the same endpoint back.
+    """
+    endpoint, _ = WebhookEndpoint.objects.get_or_create(
+        connection=connection,
+        trigger_key=trigger_key,
+        defaults={"enabled_events": enabled_events or WEBHOOK_EVENTS},
+    )
+    if endpoint.stripe_endpoint_id:
+        return endpoint
+    credentials = credentials_for(connection)
+    try:
+        if endpoint_count(credentials) >= MAX_ENDPOINTS:
+            raise ValidationError(
+                f"The Stripe account uses all {MAX_ENDPOINTS} of its webhook endpoints; "
+                "remove one in Stripe, or paste the secret of an existing endpoint."
+            )
+        registered = endpoint_create(
+            credentials,
+            url=settings.SITE_URL + reverse("stripe_webhook", args=[endpoint.uuid]),
+            enabled_events=endpoint.enabled_events or WEBHOOK_EVENTS,
+            description=f"Agency Portal: {connection.workspace.name}"
+            + (f" ({trigger_key})" if trigger_key else ""),
+            idempotency_key=f"webhook:{endpoint.uuid}:register",
+        )
+    except GatewayError as error:
+        raise ValidationError(f"Stripe refused to create the endpoint: {error.message}") from None
+    endpoint.stripe_endpoint_id = registered.id
+    endpoint.previous_secret, endpoint.secret = endpoint.secret, registered.secret
+    endpoint.save(update_fields=["stripe_endpoint_id", "secret", "previous_secret"])
+    return endpoint
+
+
+def webhook_secret_set(
+    *, connection: StripeConnection, secret: str, trigger_key: str = ""
+) -> WebhookEndpoint:
+    """Use a signing secret pasted from an endpoint made by hand in Stripe's dashboard.
+
+    The secret it replaces keeps working beside it (Stripe rolls secrets with an overlap).
+    """
+    secret = secret.strip()
+    if not re.match(r"^whsec_[A-Za-z0-9_]{8,}$", secret):
+        raise ValidationError({"secret": "A signing secret starts with whsec_."})
+    endpoint, _ = WebhookEndpoint.objects.get_or_create(
+        connection=connection, trigger_key=trigger_key
+    )
+    if secret != endpoint.secret:
+        endpoint.previous_secret, endpoint.secret = endpoint.secret, secret
+        endpoint.save(update_fields=["secret", "previous_secret"])
+    return endpoint
+
+
+def webhook_endpoint_for(*, connection: StripeConnection) -> WebhookEndpoint:
+    """The connection's own endpoint row (made without a secret if it has none yet)."""
+    return WebhookEndpoint.objects.get_or_create(connection=connection, trigger_key="")[0]

@@ -153,7 +153,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Stripe. A blank STRIPE_API_BASE means Stripe itself; development points it at the sandbox.
-STRIPE_API_BASE = env("STRIPE_API_BASE", default="") or "https://api.stripe.com"
+_stripe_base = env("STRIPE_API_BASE", default="")
+STRIPE_API_BASE = _stripe_base or "https://api.stripe.com"
+# Connect's OAuth pages and token endpoint; the sandbox serves them beside the API.
+STRIPE_CONNECT_BASE = _stripe_base or "https://connect.stripe.com"
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="") or "https://js.stripe.com/v3/"
 STRIPE_CONNECT_CLIENT_ID = env("STRIPE_CONNECT_CLIENT_ID", default="")
 # The platform secret key used for Connect accounts (with the Stripe-Account header).

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from integrations.views import hooks
+from integrations.views import hooks, oauth
 from portal.forms import PortalPasswordResetForm
 from portal.views import contacts, home, members, org_units, roles
 
@@ -49,6 +49,7 @@ workspace_patterns = [
     path("org-units/", org_units.org_unit_list, name="org_unit_list"),
     path("org-units/new/", org_units.org_unit_edit, name="org_unit_create"),
     path("org-units/<uuid:unit_uuid>/", org_units.org_unit_edit, name="org_unit_edit"),
+    path("stripe/", include("integrations.urls")),
 ]
 
 urlpatterns = [
@@ -56,5 +57,7 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("hooks/stripe/<uuid:endpoint_uuid>/", hooks.stripe_webhook, name="stripe_webhook"),
+    # Stripe Connect sends every workspace back here; `state` says which one.
+    path("stripe/oauth/callback/", oauth.oauth_callback, name="stripe_oauth_callback"),
     path("admin/", admin.site.urls),
 ]

@@ -88,5 +88,6 @@ def as_user():
 def sandbox(stripe_sandbox, settings):
     """The Stripe sandbox, empty, with the portal's settings pointing at it."""
     settings.STRIPE_API_BASE = stripe_sandbox.url
+    settings.STRIPE_CONNECT_BASE = stripe_sandbox.url
     settings.STRIPE_JS_URL = f"{stripe_sandbox.url}/js.stripe.com/v3/"
     return stripe_sandbox

@@ -44,7 +44,8 @@ def make_client(credentials: Credentials) -> stripe.StripeClient:
         credentials.secret_key,
         stripe_account=credentials.stripe_account,
         stripe_version=API_VERSION,
-        base_addresses={"api": settings.STRIPE_API_BASE, "connect": settings.STRIPE_API_BASE},
+        base_addresses={"api": settings.STRIPE_API_BASE, "connect": settings.STRIPE_CONNECT_BASE},
+        client_id=settings.STRIPE_CONNECT_CLIENT_ID or None,
         max_network_retries=0,
         http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
     )
