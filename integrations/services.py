@@ -181,7 +181,27 @@ def connection_remove(*, connection: StripeConnection) -> None:
                 _make_default(successor)
 
 
-WEBHOOK_EVENTS = ["payment_intent.*", "charge.*", "customer.*", "refund.*"]
+# Stripe takes explicit types (or "*"), not families: the payment, charge, customer and
+# refund events the portal's triggers and ledger use.
+WEBHOOK_EVENTS = [
+    "payment_intent.created",
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "charge.succeeded",
+    "charge.failed",
+    "charge.captured",
+    "charge.refunded",
+    "charge.updated",
+    "charge.dispute.created",
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "refund.created",
+    "refund.updated",
+]
 
 
 def webhook_endpoint_register(

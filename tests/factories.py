@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from integrations.models import StripeConnection
+from integrations.models import StripeConnection, StripeEvent, WebhookEndpoint
 from portal.models import Contact, Membership, OrgUnit, Role, Workspace
 from portal.services import builtin_roles_ensure
 
@@ -110,3 +111,24 @@ class StripeConnectionFactory(DjangoModelFactory):
     key_last4 = "4242"
     is_default = True
     health = StripeConnection.Health.OK
+
+
+class WebhookEndpointFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    connection = factory.SubFactory(StripeConnectionFactory)
+    secret = factory.Sequence(lambda n: f"whsec_factorySecret{n:08d}")
+
+
+class StripeEventFactory(DjangoModelFactory):
+    class Meta:
+        model = StripeEvent
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    event_id = factory.Sequence(lambda n: f"evt_factory{n}")
+    type = "charge.succeeded"
+    created = factory.LazyFunction(timezone.now)
+    payload = factory.LazyAttribute(
+        lambda o: {"id": o.event_id, "object": "event", "type": o.type, "data": {"object": {}}}
+    )

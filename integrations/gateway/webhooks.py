@@ -66,7 +66,8 @@ def endpoint_create(
             params={"url": url, "enabled_events": enabled_events, "description": description},
             options={"idempotency_key": idempotency_key},
         )
-    return RegisteredEndpoint(id=obj.id, secret=obj.get("secret") or "", url=obj.url)
+    data = obj.to_dict()
+    return RegisteredEndpoint(id=data["id"], secret=data.get("secret") or "", url=data["url"])
 
 
 def endpoint_count(credentials: Credentials) -> int:

@@ -12,19 +12,22 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 
-from integrations.models import StripeConnection
+from integrations.models import StripeConnection, StripeEvent, WebhookEndpoint
 from portal.models import Contact, Membership, OrgUnit, Role, Workspace
 from tests.factories import (
     ContactFactory,
     MembershipFactory,
     OrgUnitFactory,
     StripeConnectionFactory,
+    StripeEventFactory,
+    WebhookEndpointFactory,
     UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "sk_test_51VeryS3cretValueThatMustNeverLeak4242"
+HOOK = "whsec_signingSecretThatMustNeverLeak"
 
 
 def _task(*, success: bool) -> Task:
@@ -55,7 +58,11 @@ def _one_of_each(user) -> dict[type, object]:
         Role: workspace.roles.first(),
         Membership: MembershipFactory(workspace=workspace, org_unit=unit, roles=["Viewer"]),
         Contact: ContactFactory(workspace=workspace, custom_fields={"lead_value": "150"}),
-        StripeConnection: StripeConnectionFactory(workspace=workspace, secret_key=SECRET),
+        StripeConnection: (
+            connection := StripeConnectionFactory(workspace=workspace, secret_key=SECRET)
+        ),
+        WebhookEndpoint: (endpoint := WebhookEndpointFactory(connection=connection, secret=HOOK)),
+        StripeEvent: StripeEventFactory(endpoint=endpoint),
         OrmQ: OrmQ.objects.create(
             key="default",
             payload=SignedPackage.dumps({"id": task_id, "name": "queued", "func": "math.floor"}),
@@ -97,6 +104,8 @@ def test_every_admin_page_renders(model, rows, superuser, as_user):
     assert changelist.status_code == 200
     assert change.status_code == 200
     assert search.status_code == 200
+    for page in (changelist, change, search):  # no secret on any admin page
+        assert SECRET not in page.text and HOOK not in page.text
 
 
 def test_every_registered_model_has_a_row_here(rows):

@@ -1,0 +1,155 @@
+"""Every workspace page: who gets in, 403 (member without the permission), 404 (outsider).
+
+A URL added under w/<ws>/ without a row here fails
+`test_every_workspace_url_has_a_row_with_the_views_own_permission`. POST-only pages are tried
+with POST (allowed users are redirected); the others with GET (allowed users get 200).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from integrations.services import connection_create_from_key
+from portal import perms
+from portal.permissions import workspace_permissions
+from tests.factories import ContactFactory, StripeEventFactory, WebhookEndpointFactory
+
+PERSONAS = ["owner", "staff", "viewer", "payer", "norole"]
+
+# url name -> (permission, needs: which object the URL names)
+PAGES = {
+    "workspace_home": (None, None),
+    "contact_list": (perms.CONTACTS_VIEW, None),
+    "contact_detail": (perms.CONTACTS_VIEW, "contact"),
+    "contact_create": (perms.CONTACTS_EDIT, None),
+    "contact_edit": (perms.CONTACTS_EDIT, "contact"),
+    "member_list": (perms.WORKSPACE_MANAGE, None),
+    "member_add": (perms.WORKSPACE_MANAGE, None),
+    "member_edit": (perms.WORKSPACE_MANAGE, "membership"),
+    "member_remove": (perms.WORKSPACE_MANAGE, "membership"),
+    "role_list": (perms.WORKSPACE_MANAGE, None),
+    "role_create": (perms.WORKSPACE_MANAGE, None),
+    "role_edit": (perms.WORKSPACE_MANAGE, "role"),
+    "org_unit_list": (perms.WORKSPACE_MANAGE, None),
+    "org_unit_create": (perms.WORKSPACE_MANAGE, None),
+    "org_unit_edit": (perms.WORKSPACE_MANAGE, "org_unit"),
+    "stripe_dashboard": (perms.STRIPE_VIEW, None),
+    "stripe_connection_create": (perms.STRIPE_ALL, None),
+    "stripe_connection_edit": (perms.STRIPE_ALL, "connection"),
+    "stripe_connection_check": (perms.STRIPE_ALL, "connection"),
+    "stripe_connection_remove": (perms.STRIPE_ALL, "connection"),
+    "stripe_connection_webhooks": (perms.STRIPE_ALL, "connection"),
+    "stripe_oauth_start": (perms.STRIPE_ALL, None),
+    "stripe_customer_list": (perms.STRIPE_READ, None),
+    "stripe_customer_detail": (perms.STRIPE_READ, "customer"),
+    "stripe_customer_delete": (perms.STRIPE_ALL, "customer"),
+    "stripe_event_list": (perms.STRIPE_READ, None),
+    "stripe_events_fetch": (perms.STRIPE_ALL, None),
+    "stripe_event_detail": (perms.STRIPE_READ, "event"),
+    "stripe_event_replay": (perms.STRIPE_ALL, "event"),
+}
+POST_ONLY = {"stripe_connection_check", "stripe_oauth_start", "stripe_events_fetch",
+             "stripe_event_replay"}  # fmt: skip
+
+
+def _objects(workspace, org_units, staff, sandbox):
+    secret, publishable, _ = sandbox.new_account(name="Acme Dental")
+    connection = connection_create_from_key(
+        workspace=workspace, secret_key=secret, publishable_key=publishable
+    )
+    customer = sandbox.client(secret).v1.customers.create(params={"email": "j@example.com"})
+    endpoint = WebhookEndpointFactory(connection=connection)
+    event = StripeEventFactory(endpoint=endpoint, status="failed")
+    return {
+        "connection": ("connection_uuid", connection.uuid),
+        "customer": ("customer_id", customer.id),
+        "event": ("event_uuid", event.uuid),
+        "contact": ("contact_uuid", ContactFactory(workspace=workspace).uuid),
+        "membership": ("membership_uuid", staff.memberships.get(workspace=workspace).uuid),
+        "role": ("role_uuid", workspace.roles.get(name=perms.STAFF).uuid),
+        "org_unit": ("unit_uuid", org_units["/acme/Branch B"].uuid),
+    }
+
+
+def _url(name, needs, objects, slug="acme"):
+    kwargs = {"ws": slug}
+    if needs:
+        key, value = objects[needs]
+        kwargs[key] = value
+    return reverse(name, kwargs=kwargs)
+
+
+def _granted(workspace, user) -> frozenset[str]:
+    return workspace_permissions(user, workspace)
+
+
+@pytest.fixture
+def objects(workspace, org_units, staff, sandbox, settings):
+    settings.STRIPE_CONNECT_CLIENT_ID = "ca_access_matrix"
+    return _objects(workspace, org_units, staff, sandbox)
+
+
+def _try(client, name, url):
+    """GET a page, or POST to a POST-only one; the status that comes back."""
+    return (client.post(url) if name in POST_ONLY else client.get(url)).status_code
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_members_get_in_or_403_by_permission(
+    name, request, workspace, objects, owner, staff, viewer, payer, norole, as_user
+):
+    perm, needs = PAGES[name]
+    url = _url(name, needs, objects)
+    allowed = 302 if name in POST_ONLY else 200
+    for persona in PERSONAS:
+        user = request.getfixturevalue(persona)
+        expected = allowed if perm is None or perm in _granted(workspace, user) else 403
+        client = as_user(user)
+        assert _try(client, name, url) == expected, f"{persona} {url}"
+        if expected == 403:
+            response = client.get(url)
+            assert b"have access to this page" in response.content
+            assert perm.encode() in response.content  # the page names what is missing
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_outsiders_get_404_and_anonymous_users_the_login_page(
+    name, objects, outsider, as_user, client
+):
+    url = _url(name, PAGES[name][1], objects)
+    assert as_user(outsider).get(url).status_code == 404
+    assert as_user(outsider).post(url, {"name": "x"}).status_code == 404
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_owner_role_reaches_every_page(objects, owner, as_user):
+    client = as_user(owner)
+    for name, (_, needs) in PAGES.items():
+        expected = 302 if name in POST_ONLY else 200
+        assert _try(client, name, _url(name, needs, objects)) == expected, name
+
+
+def _patterns(entries):
+    for entry in entries:
+        if isinstance(entry, URLResolver):
+            yield from _patterns(entry.url_patterns)
+        elif isinstance(entry, URLPattern):
+            yield entry
+
+
+def _workspace_patterns():
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and "<slug:ws>" in str(entry.pattern):
+            yield from _patterns(entry.url_patterns)
+
+
+def test_every_workspace_url_has_a_row_with_the_views_own_permission():
+    seen = {}
+    for pattern in _workspace_patterns():
+        seen[pattern.name] = getattr(pattern.callback, "required_permission", "undeclared")
+    missing = set(seen) - set(PAGES)
+    assert not missing, f"add rows for {sorted(missing)}"
+    for name in PAGES:
+        assert seen[name] == PAGES[name][0], f"{name}: view requires {seen[name]}"
