@@ -31,8 +31,10 @@ class Grant:
 def code_exchange(*, code: str) -> Grant:
     """The connected account for an authorization code (a code works once)."""
     with translate_errors():  # an OAuthError (invalid_grant...) is a 400: VALIDATION_ERROR
-        token = make_client(_platform()).oauth.token(
-            params={"grant_type": "authorization_code", "code": code}
+        token = (
+            make_client(_platform())
+            .oauth.token(params={"grant_type": "authorization_code", "code": code})
+            .to_dict()
         )
     return Grant(
         account_id=token["stripe_user_id"],

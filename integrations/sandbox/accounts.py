@@ -42,6 +42,59 @@ class Account:
     default_currency: str = "usd"
     email: str | None = None
     created: int = field(default_factory=lambda: int(time.time()))
+    # Set through the control API: ``[{"amount", "currency"}]`` (see ``balance``); pending None
+    # means "only what the charges add".
+    balance_available: list[dict[str, Any]] = field(default_factory=list)
+    balance_pending: list[dict[str, Any]] = field(default_factory=list)
+    # Payout bank accounts, in Stripe's ``bank_account`` shape (see ``add_external_account``).
+    external_accounts: list[dict[str, Any]] = field(default_factory=list)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Data files saved before a field existed load with its default.
+        self.__dict__.update(balance_available=[], balance_pending=[], external_accounts=[])
+        self.__dict__.update(state)
+
+    def add_external_account(
+        self,
+        *,
+        bank_name: str = "STRIPE TEST BANK",
+        last4: str = "6789",
+        status: str = "verified",
+        currency: str = "usd",
+        country: str = "US",
+        routing_number: str = "110000000",
+        account_holder_name: str | None = None,
+        account_holder_type: str = "company",
+    ) -> dict[str, Any]:
+        """Add a payout bank account; the first one of a currency is its default."""
+        if status not in ("new", "validated", "verified", "verification_failed", "errored"):
+            raise ValueError(f"unknown bank account status {status!r}")
+        if not (isinstance(last4, str) and len(last4) == 4 and last4.isdigit()):
+            raise ValueError("last4 must be four digits")
+        currency = currency.lower()
+        bank = {
+            "id": "ba_1" + random_token(23),
+            "object": "bank_account",
+            "account": self.id,
+            "account_holder_name": account_holder_name or self.name,
+            "account_holder_type": account_holder_type,
+            "account_type": None,
+            "available_payout_methods": ["standard"],
+            "bank_name": bank_name,
+            "country": country.upper(),
+            "currency": currency,
+            "customer": None,
+            "default_for_currency": not any(
+                b["currency"] == currency for b in self.external_accounts
+            ),
+            "fingerprint": random_token(16),
+            "last4": last4,
+            "metadata": {},
+            "routing_number": routing_number,
+            "status": status,
+        }
+        self.external_accounts.append(bank)
+        return bank
 
     def export(self) -> dict[str, Any]:
         """The ``GET /v1/account`` body (shape of stripe-fixtures3.json's ``account``)."""
@@ -55,7 +108,13 @@ class Account:
         )
         body["business_profile"]["name"] = self.name
         body["settings"]["dashboard"]["display_name"] = self.name
-        body["external_accounts"]["url"] = f"/v1/accounts/{self.id}/external_accounts"
+        body["external_accounts"] = {
+            "object": "list",
+            "data": copy.deepcopy(self.external_accounts),
+            "has_more": False,
+            "total_count": len(self.external_accounts),
+            "url": f"/v1/accounts/{self.id}/external_accounts",
+        }
         return body
 
 
@@ -71,10 +130,11 @@ class ApiKey:
     revoked: bool = False
 
     def allows(self, resource: str, level: str) -> bool:
-        """Whether a restricted key grants ``level`` (read/write) on ``resource``."""
+        """Whether a restricted key grants ``level`` (read/write) on ``resource`` (``"*"``: on
+        every resource not named)."""
         if self.permissions is None:
             return True
-        granted = self.permissions.get(resource, "none")
+        granted = self.permissions.get(resource, self.permissions.get("*", "none"))
         return _LEVELS.get(granted, 0) >= _LEVELS[level]
 
 
@@ -110,15 +170,8 @@ class KeyRegistry:
             raise ValueError("publishable_key must start with pk_")
         if kind == "restricted" and permissions is None:
             permissions = {}
-        fields = dict(account or {})
-        account_id = fields.pop("id", None) or "acct_1" + random_token(15)
-        acct = self.accounts.get(account_id)
-        if acct is None:
-            acct = Account(id=account_id)
-            self.accounts[account_id] = acct
-        for name in ("name", "country", "default_currency", "email"):
-            if fields.get(name) is not None:
-                setattr(acct, name, fields[name])
+        acct = self.ensure_account(account)
+        account_id = acct.id
         self.keys[secret_key] = ApiKey(
             secret_key,
             account_id,
@@ -131,6 +184,24 @@ class KeyRegistry:
                 publishable_key, account_id, "publishable", "_live_" in publishable_key
             )
         return acct
+
+    def ensure_account(self, account: dict[str, Any] | None = None) -> Account:
+        """The account ``account["id"]`` (created if new; a new id if none), with the other
+        fields given (name, country, default_currency, email) set."""
+        fields = dict(account or {})
+        account_id = fields.pop("id", None) or "acct_1" + random_token(15)
+        acct = self.accounts.get(account_id)
+        if acct is None:
+            acct = Account(id=account_id)
+            self.accounts[account_id] = acct
+        for name in ("name", "country", "default_currency", "email"):
+            if fields.get(name) is not None:
+                setattr(acct, name, fields[name])
+        return acct
+
+    def add_key(self, api_key: ApiKey) -> None:
+        """Register an already built key (OAuth access tokens)."""
+        self.keys[api_key.key] = api_key
 
     def revoke(self, key: str) -> bool:
         """Revoke ``key``; False if unknown."""

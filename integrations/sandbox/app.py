@@ -2,9 +2,10 @@
 
 Middlewares, outermost first: request log (assigns the Request-Id), authentication (sets the
 account context), injected faults, idempotency replay, slow execution (delay faults),
-Stripe-shaped errors. Routes: every
-localstripe resource route (with the patches of ``extensions``), ``/v1/account``,
-``/v1/webhook_endpoints``, the fake Stripe.js at ``/js.stripe.com/v3/`` and the control API.
+Stripe-shaped errors. Routes: those of ``dashboard`` (balance, accounts and bank accounts,
+customer search...), every localstripe resource route (with the patches of ``extensions``),
+``/v1/webhook_endpoints``, Connect OAuth (``oauth``), the fake Stripe.js at
+``/js.stripe.com/v3/`` and the control API.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from localstripe import resources as ls
 from integrations.sandbox import (
     auth,
     control_api,
+    dashboard,
     extensions,
     faults,
     idempotency,
     ls_server,
+    oauth,
     request_log,
 )
-from integrations.sandbox.context import current
-from integrations.sandbox.errors import error_middleware, json_response
+from integrations.sandbox.errors import error_middleware
 from integrations.sandbox.state import STATE
 from integrations.sandbox.webhooks import WebhookEndpoint, create_endpoint
 
@@ -53,13 +55,6 @@ _RESOURCES = (
 )
 
 
-async def retrieve_account(request: web.Request) -> web.Response:
-    """``GET /v1/account``: the account of the key used."""
-    ctx = current()
-    assert ctx is not None  # the auth middleware ran
-    return json_response(STATE.keys.accounts[ctx.account_id].export())
-
-
 def _async(handler: Any) -> Any:
     """Wrap one of localstripe's synchronous handlers (aiohttp deprecates bare functions)."""
     if inspect.iscoroutinefunction(handler):
@@ -78,7 +73,7 @@ def _add_resource_routes(app: web.Application, cls: type, create: bool = True) -
     app.router.add_get(base + "/{id}", _async(ls_server.api_retrieve(cls, base)))
     app.router.add_post(base + "/{id}", ls_server.api_update(cls, base))
     app.router.add_delete(base + "/{id}", _async(ls_server.api_delete(cls, base)))
-    app.router.add_get(base, _async(ls_server.api_list_all(cls, base)))
+    app.router.add_get(base, dashboard.list_handler(cls, base))
 
 
 def build_app() -> web.Application:
@@ -87,7 +82,7 @@ def build_app() -> web.Application:
     app = web.Application(
         middlewares=[
             request_log.make_middleware(STATE.requests),
-            auth.make_middleware(STATE.keys),
+            auth.make_middleware(STATE.keys, STATE.connect),
             faults.make_middleware(STATE.faults),
             idempotency.make_middleware(STATE.idempotency),
             faults.slow_execution_middleware,
@@ -97,13 +92,15 @@ def build_app() -> web.Application:
     # The fake Stripe.js calls the API from the portal's origin.
     app.on_response_prepare.append(ls_server.add_cors_headers)
     # Extra routes first, so that /v1/invoices/upcoming does not fall into /v1/invoices/{id}.
+    # Ours first: /v1/balance and the customer routes replace localstripe's.
+    dashboard.add_routes(app)
     for method, url, func in ls.extra_apis:
         app.router.add_route(method, url, ls_server.api_extra(func, url))
     for cls in _RESOURCES:
         _add_resource_routes(app, cls)
     app.router.add_post("/v1/webhook_endpoints", create_endpoint)
     _add_resource_routes(app, WebhookEndpoint, create=False)
-    app.router.add_get("/v1/account", retrieve_account)
     app.router.add_get("/js.stripe.com/v3/", _async(ls_server.localstripe_js))
+    oauth.add_routes(app)
     control_api.add_routes(app)
     return app

@@ -2,8 +2,11 @@
 
 - no key: 401; unknown or revoked key: 401 ``Invalid API Key provided: sk_test_***1234``;
 - a publishable key outside the few endpoints Stripe.js calls: 401;
-- a restricted key without the permission for the resource: 403 with Stripe's wording.
-On success the request runs as the key's account (see ``integrations.sandbox.context``).
+- a restricted key without the permission for the resource: 403 with Stripe's wording;
+- ``Stripe-Account: acct_X`` naming an account the key's account is not connected to (as a
+  Connect platform): 403 ``account_invalid``.
+On success the request runs as the key's account, or as the ``Stripe-Account`` (see
+``integrations.sandbox.context``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from aiohttp import web
 
 from integrations.sandbox import context
 from integrations.sandbox import request_keys as keys
-from integrations.sandbox.accounts import KeyRegistry, mask_key
+from integrations.sandbox.accounts import ApiKey, KeyRegistry, mask_key
+from integrations.sandbox.connect import ConnectRegistry
 from integrations.sandbox.errors import error_response
 from integrations.sandbox.params import read_params
 
@@ -68,8 +72,42 @@ def resource_of(path: str) -> str:
     return parts[2] if len(parts) > 2 else ""
 
 
-def make_middleware(registry: KeyRegistry) -> Any:
-    """The aiohttp middleware authenticating ``/v1/`` calls with ``registry``."""
+def no_access(key: str, account_id: str) -> web.Response:
+    """Stripe's answer to a key acting on an account it has no access to."""
+    return error_response(
+        403,
+        "invalid_request_error",
+        f"The provided key '{mask_key(key)}' does not have access to account '{account_id}' "
+        "(or that account does not exist). Application access may have been revoked.",
+        code="account_invalid",
+        doc_url="https://stripe.com/docs/error-codes/account-invalid",
+    )
+
+
+def acting_account(
+    connect: ConnectRegistry | None, api_key: ApiKey, request: web.Request
+) -> str | web.Response:
+    """The account a call acts for: the key's, or its ``Stripe-Account`` if connected."""
+    target = request.headers.get("Stripe-Account", "").strip()
+    if not target or target == api_key.account_id:
+        return api_key.account_id
+    connection = connect.connection(api_key.account_id, target) if connect else None
+    if connection is None:
+        return no_access(api_key.key, target)
+    if connection.scope == "read_only" and request.method != "GET":
+        return error_response(
+            403,
+            "invalid_request_error",
+            f"This application does not have the required permissions for this endpoint on "
+            f"account '{target}' (it was granted read_only access).",
+            code="account_invalid",
+        )
+    return target
+
+
+def make_middleware(registry: KeyRegistry, connect: ConnectRegistry | None = None) -> Any:
+    """The aiohttp middleware authenticating ``/v1/`` calls with ``registry`` (and the
+    Connect ``connect`` registry for ``Stripe-Account``)."""
 
     @web.middleware
     async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -103,12 +141,16 @@ def make_middleware(registry: KeyRegistry) -> Any:
                 f"for this endpoint on account '{api_key.account_id}'. Having the "
                 f"'rak_{singular}_{level}' permission would allow this request to continue.",
             )
-        request[keys.ACCOUNT] = api_key.account_id
+        account_id = acting_account(connect, api_key, request)
+        if isinstance(account_id, web.Response):
+            return account_id
+        request[keys.ACCOUNT] = account_id
         ctx = context.RequestContext(
-            account_id=api_key.account_id,
+            account_id=account_id,
             livemode=api_key.livemode,
             request_id=request.get(keys.REQUEST_ID),
             idempotency_key=request.headers.get("Idempotency-Key"),
+            key_account_id=api_key.account_id,
         )
         with context.acting_as(ctx):
             return await handler(request)

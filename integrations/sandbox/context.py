@@ -31,12 +31,17 @@ def new_request_id() -> str:
 
 @dataclass(frozen=True)
 class RequestContext:
-    """Who is calling: the account the API key belongs to and the request being served."""
+    """Who is calling: the account acted for and the request being served.
+
+    ``account_id`` is the key's own account, or the connected account named by a platform's
+    ``Stripe-Account`` header; ``key_account_id`` is always the key's own account.
+    """
 
     account_id: str
     livemode: bool = False
     request_id: str | None = None
     idempotency_key: str | None = None
+    key_account_id: str | None = None
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("stripe_sandbox_request", default=None)

@@ -6,6 +6,7 @@ the sandbox answers an error.
 
 from __future__ import annotations
 
+import html.parser
 import json
 import urllib.error
 import urllib.parse
@@ -20,6 +21,27 @@ class SandboxControlError(RuntimeError):
         super().__init__(f"stripe sandbox control API answered {status}: {body!r}")
         self.status = status
         self.body = body
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class _FormFields(html.parser.HTMLParser):
+    """The hidden inputs of the OAuth consent page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.action: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form":
+            self.action = values.get("action")
+        if tag == "input" and values.get("type") == "hidden" and values.get("name"):
+            self.fields[values["name"] or ""] = values.get("value") or ""
 
 
 class SandboxControl:
@@ -100,3 +122,117 @@ class SandboxControl:
         """The webhook delivery log; with ``wait``, after deliveries in flight finished (at most
         ``wait`` seconds)."""
         return self._call("GET", "deliveries", query={"wait": wait or None})
+
+    def set_webhook_retries(self, delays: list[float]) -> list[float]:
+        """Seconds to wait before each retry of a failed delivery (``[]``: no retries;
+        default ``[0.2, 0.5, 1.0]``, restored by ``reset()``)."""
+        return self._call("POST", "webhook_retries", {"delays": list(delays)})["delays"]
+
+    def resend_event(self, event_id: str, endpoint: str | None = None) -> dict[str, Any]:
+        """Deliver event ``event_id`` again to its account's endpoints (or only ``endpoint``),
+        like the Dashboard's "Resend"; returns ``{"event", "account", "endpoints"}``."""
+        return self._call("POST", f"events/{event_id}/resend", {"endpoint": endpoint})
+
+    def register_platform(
+        self,
+        client_id: str,
+        secret_key: str,
+        account: dict[str, Any] | None = None,
+        *,
+        redirect_uri: str | None = None,
+        next_connected_account: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Make the account of ``secret_key`` (registered now unless known, with ``account``
+        fields) a Connect platform with ``client_id`` (``ca_...``). ``redirect_uri`` is used
+        when the authorize URL has none. Returns ``{"client_id", "account"}``."""
+        body = {
+            "client_id": client_id,
+            "secret_key": secret_key,
+            "account": account,
+            "redirect_uri": redirect_uri,
+            "next_connected_account": next_connected_account,
+        }
+        return self._call("POST", "platforms", body)
+
+    def set_next_connected_account(
+        self, client_id: str, account: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Queue the account the next OAuth grant to ``client_id`` connects: an existing id
+        (``{"id": "acct_..."}``), fields of a new one, or None for a fresh one. Returns it."""
+        return self._call(
+            "POST", f"platforms/{client_id}/next_connected_account", {"account": account}
+        )
+
+    def platforms(self) -> list[dict[str, Any]]:
+        """The platforms with their connections."""
+        return self._call("GET", "platforms")
+
+    def oauth_decide(self, authorize_url: str, grant: bool = True) -> str:
+        """Open the OAuth consent page at ``authorize_url`` and press "Grant access" (or
+        "Deny"); returns the redirect ``Location`` (the platform's redirect_uri with ``code`` or
+        ``error``), without following it."""
+        with urllib.request.urlopen(authorize_url, timeout=self.timeout) as response:  # noqa: S310
+            parser = _FormFields()
+            parser.feed(response.read().decode())
+        fields = dict(parser.fields, decision="grant" if grant else "deny")
+        split = urllib.parse.urlsplit(authorize_url)
+        action = f"{split.scheme}://{split.netloc}{parser.action or split.path}"
+        request = urllib.request.Request(
+            action, data=urllib.parse.urlencode(fields).encode(), method="POST"
+        )
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(request, timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 302:
+                return exc.headers["Location"]
+            raise SandboxControlError(exc.code, exc.read().decode(errors="replace")) from None
+        raise SandboxControlError(200, "the consent page did not redirect")
+
+    def set_balance(
+        self,
+        secret_key: str | None = None,
+        available: list[dict[str, Any]] | None = None,
+        pending: list[dict[str, Any]] | None = None,
+        *,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        """Set the balance of the account of ``secret_key`` (or ``account`` id):
+        ``available=[{"amount": 12345, "currency": "usd"}]``; ``pending`` is added to the net
+        of the account's succeeded charges (None: only those)."""
+        body = {
+            "secret_key": secret_key,
+            "account": account,
+            "available": available or [],
+            "pending": pending or [],
+        }
+        return self._call("POST", "balance", body)
+
+    def add_external_account(
+        self,
+        secret_key: str | None = None,
+        *,
+        account: str | None = None,
+        bank_name: str = "STRIPE TEST BANK",
+        last4: str = "6789",
+        status: str = "verified",
+        currency: str = "usd",
+        country: str = "US",
+        routing_number: str | None = None,
+        account_holder_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Add a payout bank account to the account of ``secret_key`` (or ``account`` id);
+        ``status`` is new, validated, verified, verification_failed or errored. Returns it in
+        Stripe's ``bank_account`` shape."""
+        body = {
+            "secret_key": secret_key,
+            "account": account,
+            "bank_name": bank_name,
+            "last4": last4,
+            "status": status,
+            "currency": currency,
+            "country": country,
+            "routing_number": routing_number,
+            "account_holder_name": account_holder_name,
+        }
+        return self._call("POST", "external_accounts", body)

@@ -1,6 +1,7 @@
 """Saving the sandbox's data to a pickle file and loading it back (management command only).
 
-Saved: every account's objects, the keys and accounts, idempotency entries. Not saved: faults,
+Saved: every account's objects, the keys and accounts, Connect platforms and connections,
+idempotency entries. Not saved: faults,
 request and delivery logs. Writes go to a temporary file renamed over the target, so a crash
 never leaves a half-written file.
 """
@@ -25,6 +26,7 @@ def dump(state: SandboxState, path: str | os.PathLike[str]) -> None:
         "partitions": state.store.partitions,
         "accounts": state.keys.accounts,
         "keys": state.keys.keys,
+        "connect": state.connect,
         "idempotency": {k: e for k, e in state.idempotency.entries.items() if not e.in_flight},
     }
     tmp = target.with_name(target.name + ".tmp")
@@ -46,5 +48,7 @@ def load(state: SandboxState, path: str | os.PathLike[str]) -> bool:
     state.store.partitions = data["partitions"]
     state.keys.accounts = data["accounts"]
     state.keys.keys = data["keys"]
+    if "connect" in data:  # files saved before Connect existed have none
+        state.connect.__dict__.update(data["connect"].__dict__)
     state.idempotency.entries = data["idempotency"]
     return True

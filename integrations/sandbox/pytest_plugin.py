@@ -49,11 +49,13 @@ class StripeSandbox:
         return secret, publishable, acct
 
     def client(self, api_key: str, **kwargs: Any) -> stripe.StripeClient:
-        """A stripe-python client for this sandbox, without the SDK's own retries."""
+        """A stripe-python client for this sandbox (API and Connect OAuth), without the SDK's
+        own retries; pass ``client_id="ca_..."`` for ``client.oauth``."""
         import stripe
 
         kwargs.setdefault("max_network_retries", 0)
-        return stripe.StripeClient(api_key, base_addresses={"api": self.url}, **kwargs)
+        kwargs.setdefault("base_addresses", {"api": self.url, "connect": self.url})
+        return stripe.StripeClient(api_key, **kwargs)
 
 
 @pytest.fixture(scope="session")

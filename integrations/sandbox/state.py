@@ -7,6 +7,7 @@ localstripe's resources read a module-global store, so there is one sandbox stat
 from __future__ import annotations
 
 from integrations.sandbox.accounts import KeyRegistry
+from integrations.sandbox.connect import ConnectRegistry
 from integrations.sandbox.faults import FaultQueue
 from integrations.sandbox.idempotency import IdempotencyStore
 from integrations.sandbox.request_log import RequestLog
@@ -15,20 +16,22 @@ from integrations.sandbox.webhooks import DELIVERIES, Deliveries
 
 
 class SandboxState:
-    """Objects by account, keys, idempotency entries, faults and the logs."""
+    """Objects by account, keys, Connect platforms, idempotency entries, faults and logs."""
 
     def __init__(self, store: PartitionedStore, deliveries: Deliveries) -> None:
         self.store = store
         self.keys = KeyRegistry()
+        self.connect = ConnectRegistry()
         self.idempotency = IdempotencyStore()
         self.faults = FaultQueue()
         self.requests = RequestLog()
         self.deliveries = deliveries
 
     def reset(self) -> None:
-        """Wipe all data, keys, faults, logs and webhook endpoints."""
+        """Wipe all data, keys, platforms, faults, logs and webhook endpoints."""
         self.store.reset()
         self.keys.reset()
+        self.connect.reset()
         self.idempotency.reset()
         self.faults.reset()
         self.requests.reset()

@@ -13,6 +13,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from integrations.gateway.accounts import (
+    Account,
+    Balance,
+    BankAccount,
     account_retrieve,
     balance_retrieve,
     bank_accounts_list,
@@ -30,8 +33,6 @@ from integrations.models import StripeConnection
 from integrations.selectors import chosen_connection
 from portal import perms
 from portal.access import PortalRequest, workspace_view
-
-PANEL = "integrations/_no_connection.html"
 
 
 def from_unix(seconds: int) -> datetime | None:
@@ -78,10 +79,27 @@ def stripe_problem(connection: StripeConnection | None, error: GatewayError | No
 
 
 @dataclass(frozen=True)
+class BalanceRow:
+    currency: str
+    available: int
+    pending: int
+
+
+@dataclass(frozen=True)
 class DashboardData:
-    account: object
-    balance: object
-    bank_accounts: list
+    account: Account
+    balances: list[BalanceRow]  # one per currency, the account's default currency first
+    bank_accounts: list[BankAccount]
+
+
+def _balance_rows(balance: Balance, default_currency: str) -> list[BalanceRow]:
+    available: dict[str, int] = {}
+    pending: dict[str, int] = {}
+    for totals, amounts in ((available, balance.available), (pending, balance.pending)):
+        for amount in amounts:
+            totals[amount.currency] = totals.get(amount.currency, 0) + amount.amount
+    currencies = sorted(set(available) | set(pending), key=lambda c: (c != default_currency, c))
+    return [BalanceRow(c, available.get(c, 0), pending.get(c, 0)) for c in currencies]
 
 
 def _dashboard_data(connection: StripeConnection) -> DashboardData:
@@ -89,7 +107,7 @@ def _dashboard_data(connection: StripeConnection) -> DashboardData:
     account = account_retrieve(credentials)
     return DashboardData(
         account=account,
-        balance=balance_retrieve(credentials),
+        balances=_balance_rows(balance_retrieve(credentials), account.default_currency),
         bank_accounts=bank_accounts_list(credentials, account_id=account.id),
     )
 

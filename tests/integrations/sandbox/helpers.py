@@ -21,11 +21,12 @@ class Received:
 
 @dataclass
 class Receiver:
-    """A tiny HTTP server recording POSTs; answers ``status``."""
+    """A tiny HTTP server recording POSTs; answers the next of ``statuses``, then ``status``."""
 
     url: str
     received: list[Received] = field(default_factory=list)
     status: int = 200
+    statuses: list[int] = field(default_factory=list)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
         """Wait until ``count`` requests arrived (fail after ``timeout`` seconds)."""
@@ -45,8 +46,9 @@ def webhook_receiver() -> Iterator[Receiver]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
             receiver.received.append(Received(self.path, dict(self.headers), body))
-            self.send_response(receiver.status)
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

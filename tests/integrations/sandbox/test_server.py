@@ -95,6 +95,10 @@ def test_serve_forever_persists_to_the_data_file_and_exits_on_sigterm(tmp_path):
             "sk_test_persisted0000000000001", base_addresses={"api": url}, max_network_retries=0
         )
         customer = client.v1.customers.create(params={"email": "kept@example.com"})
+        control = SandboxControl(url)
+        control.register_platform("ca_persisted", "sk_test_persisted0000000000001")
+        control.add_external_account("sk_test_persisted0000000000001", last4="1234")
+        control.set_balance("sk_test_persisted0000000000001", [{"amount": 5, "currency": "usd"}])
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
@@ -104,6 +108,9 @@ def test_serve_forever_persists_to_the_data_file_and_exits_on_sigterm(tmp_path):
     proc = _run(port, data_file)
     try:
         assert client.v1.customers.retrieve(customer.id).email == "kept@example.com"
+        assert [p["client_id"] for p in SandboxControl(url).platforms()] == ["ca_persisted"]
+        assert client.v1.accounts.retrieve_current().external_accounts.data[0].last4 == "1234"
+        assert client.v1.balance.retrieve().available[0].amount == 5
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)
