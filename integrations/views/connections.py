@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from integrations import services
 from integrations.forms import ConnectionForm, WebhookSecretForm
 from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.webhooks import MAX_ENDPOINTS, endpoint_count
-from integrations import services
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 

@@ -1,4 +1,4 @@
-"""Connecting a Stripe account by pasting keys: checked with Stripe, stored encrypted, never shown."""
+"""Connecting a Stripe account by pasting keys: checked with Stripe, encrypted, never shown."""
 
 from __future__ import annotations
 

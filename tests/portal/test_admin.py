@@ -20,8 +20,8 @@ from tests.factories import (
     OrgUnitFactory,
     StripeConnectionFactory,
     StripeEventFactory,
-    WebhookEndpointFactory,
     UserFactory,
+    WebhookEndpointFactory,
 )
 
 pytestmark = pytest.mark.django_db
