@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations import services
@@ -27,6 +28,7 @@ def _to_dashboard(request: PortalRequest, connection=None):
     return redirect(f"{url}?connection={connection.uuid}" if connection else url)
 
 
+@sensitive_post_parameters("secret_key")
 @workspace_view(perms.STRIPE_ALL)
 @require_http_methods(["GET", "POST"])
 def connection_create(request: PortalRequest):
@@ -48,6 +50,7 @@ def connection_create(request: PortalRequest):
     return render(request, "integrations/connections/edit.html", context)
 
 
+@sensitive_post_parameters("secret_key")
 @workspace_view(perms.STRIPE_ALL)
 @require_http_methods(["GET", "POST"])
 def connection_edit(request: PortalRequest, connection_uuid):
@@ -100,6 +103,7 @@ def connection_remove(request: PortalRequest, connection_uuid):
     return render(request, "integrations/connections/remove.html", context)
 
 
+@sensitive_post_parameters("secret")
 @workspace_view(perms.STRIPE_ALL)
 @require_http_methods(["GET", "POST"])
 def connection_webhooks(request: PortalRequest, connection_uuid):
