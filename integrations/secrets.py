@@ -34,7 +34,9 @@ def secrets_reencrypt() -> int:
     rewritten = 0
     with transaction.atomic():
         for model, names in encrypted_fields():
-            for row in model._default_manager.only("pk", *names).iterator():
+            # Materialized, not .iterator(): a row that fails to decrypt must not leave a
+            # server-side cursor open in the aborted transaction (PostgreSQL).
+            for row in list(model._default_manager.only("pk", *names)):
                 values = {name: getattr(row, name) for name in names}
                 model._default_manager.filter(pk=row.pk).update(**values)
                 rewritten += 1
