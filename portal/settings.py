@@ -163,7 +163,7 @@ STRIPE_CONNECT_CLIENT_ID = env("STRIPE_CONNECT_CLIENT_ID", default="")
 STRIPE_CONNECT_SECRET_KEY = env("STRIPE_CONNECT_SECRET_KEY", default="")
 # Who hears about Stripe events (dotted paths of callables taking a StripeEvent); an explicit
 # list, so integrations never imports the apps above it.
-STRIPE_EVENT_SUBSCRIBERS: list[str] = []
+STRIPE_EVENT_SUBSCRIBERS: list[str] = ["automation.subscribers.on_stripe_event"]
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 
 # django-q2: Redis when REDIS_URL is set, the ORM broker otherwise. `timeout` bounds one task;
@@ -172,8 +172,8 @@ REDIS_URL = env("REDIS_URL", default="")
 Q_CLUSTER = {
     "name": "portal",
     "workers": env.int("Q_WORKERS", default=2),
-    "timeout": 120,
-    "retry": 180,
+    "timeout": env.int("Q_TIMEOUT", default=300),
+    "retry": env.int("Q_RETRY", default=360),
     "max_attempts": 5,
     "ack_failures": True,
     "save_limit": 250,
@@ -184,6 +184,12 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# Seconds between the attempts of a step that failed with RATE_LIMITED or PROVIDER_ERROR
+# (same idempotency key every time); after the last one the run fails and can be retried.
+WORKFLOW_RETRY_DELAYS = [
+    float(s) for s in env.list("WORKFLOW_RETRY_DELAYS", default=["1", "2", "4", "8", "16"])
+]
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

@@ -38,3 +38,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Parallel test processes (pytest-xdist) share one Redis: keep their keys apart.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": f"test-{_worker}"}}  # noqa: F405
+
+WORKFLOW_RETRY_DELAYS = [0.0] * 5

@@ -33,9 +33,18 @@ def _customer(obj: dict) -> Customer:
 
 
 def customer_create(
-    credentials: Credentials, *, name: str, email: str, idempotency_key: str, metadata=None
+    credentials: Credentials,
+    *,
+    name: str,
+    email: str,
+    idempotency_key: str,
+    metadata=None,
+    **fields,
 ) -> Customer:
+    """Create a customer; `fields` are further Stripe parameters (phone, description, balance,
+    tax_id_data, source, shipping, coupon...), blank ones left out."""
     params = {"name": name, "email": email, "metadata": metadata or {}}
+    params.update({k: v for k, v in fields.items() if v not in ("", None, {}, [])})
     with translate_errors(credentials):
         obj = (
             make_client(credentials)

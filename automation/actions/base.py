@@ -1,0 +1,84 @@
+"""What every action declares: a config form, its outputs, and `execute`.
+
+Config is JSON. Text and amount fields may hold variables (`{{ contact.email }}`); the engine
+resolves them into `inputs` before `execute` runs, so actions never see a template.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django import forms
+
+
+class ActionError(Exception):
+    """A step failed. `code` is one of the normalized codes of DESIGN.md's table."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False, details=None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.details = details or {}
+
+
+class StopRun(Exception):
+    """A filter said no: the run ends here, as "stopped", which is not a failure."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What `execute` may know besides its inputs."""
+
+    workspace: Any
+    run: Any
+    contact: Any
+    step_key: str
+    idempotency_key: str  # run:<run uuid>:step:<step key>, the same on every attempt
+    # A "Test run" of the draft: on a live-mode connection it must not move money, so Stripe
+    # actions validate and show what they would send instead of calling creating endpoints.
+    test_run: bool = False
+    settings: dict = dataclasses.field(default_factory=dict)  # the workflow's safety settings
+    config: dict = dataclasses.field(default_factory=dict)  # the step's settings, unresolved
+
+
+class ActionConfigForm(forms.Form):
+    """An action's settings in the builder. `to_config()` returns JSON-safe data.
+
+    Fields listed in `variable_fields` accept `{{ ... }}` variables (offered by the picker).
+    """
+
+    variable_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args, workspace=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+
+    def to_config(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items()}
+
+
+class Action:
+    key: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    config_form: ClassVar[type[ActionConfigForm]] = ActionConfigForm
+    # Its result: the dataclass's fields are the step's outputs, offered as {{ steps.<key>.x }}.
+    Output: ClassVar[type | None] = None
+    uses_stripe: ClassVar[bool] = False
+    # Control flow: "filter" may stop the run, "branch" picks then/else.
+    kind: ClassVar[str] = "action"
+
+    @classmethod
+    def output_fields(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls.Output)] if cls.Output else []
+
+    @classmethod
+    def execute(cls, inputs: dict, ctx: ActionContext) -> dict:
+        raise NotImplementedError

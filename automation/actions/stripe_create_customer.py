@@ -1,0 +1,115 @@
+"""Stripe create customer: every field of the Catalytic action; the ID lands on the contact."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django import forms
+
+from automation.actions import fields
+from automation.actions.base import Action as BaseAction
+from automation.actions.base import ActionConfigForm, ActionError
+from automation.actions.stripe_common import connection_for, credentials, dry_run, stripe_errors
+from integrations.gateway.customers import customer_create
+from portal.services import contact_save
+
+TEXT = ("name", "phone", "email", "description", "business_vat_id", "source", "default_source",
+        "address_line1", "address_line2", "city", "state", "zip", "country", "coupon")  # fmt: skip
+
+
+ADDRESS = (("line1", "address_line1"), ("line2", "address_line2"), ("city", "city"),
+           ("state", "state"), ("postal_code", "zip"), ("country", "country"))  # fmt: skip
+
+
+class ConfigForm(ActionConfigForm):
+    variable_fields = TEXT + ("account_balance",)
+
+    connection = fields.connection_field()
+    name = forms.CharField(required=False, initial="{{ contact.name }}")
+    phone = forms.CharField(required=False, initial="{{ contact.phone }}")
+    email = forms.CharField(required=False, label="E-mail", initial="{{ contact.email }}")
+    description = forms.CharField(required=False)
+    account_balance = forms.CharField(
+        required=False,
+        help_text="In cents (minor units). Negative is a credit used before charging the card.",
+    )
+    business_vat_id = forms.CharField(required=False, label="Business VAT ID")
+    source = forms.CharField(
+        required=False, label="Source ID", help_text="A payment source or token."
+    )
+    default_source = forms.CharField(required=False)
+    address_line1 = forms.CharField(required=False, label="Shipping address line 1")
+    address_line2 = forms.CharField(required=False, label="Shipping address line 2")
+    city = forms.CharField(required=False)
+    state = forms.CharField(required=False)
+    zip = forms.CharField(required=False, label="ZIP")
+    country = forms.CharField(required=False)
+    coupon = forms.CharField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields.setup_connection_choices(self, self.workspace)
+
+    def clean_account_balance(self):
+        value = (self.cleaned_data.get("account_balance") or "").strip()
+        if value and not fields.is_variable(value) and not value.lstrip("-").isdigit():
+            raise forms.ValidationError("A whole number of cents, e.g. -500 for a $5.00 credit.")
+        return value
+
+
+@dataclass
+class Output:
+    id: str
+    email: str
+    name: str
+
+
+def _params(inputs: dict) -> dict:
+    params: dict = {
+        "phone": inputs.get("phone"),
+        "description": inputs.get("description"),
+        "source": inputs.get("source"),
+        "default_source": inputs.get("default_source"),
+        "coupon": inputs.get("coupon"),
+    }
+    balance = str(inputs.get("account_balance") or "").strip()
+    if balance:
+        if not balance.lstrip("-").isdigit():
+            raise ActionError(
+                "VALIDATION_ERROR", f"Account balance {balance!r} is not whole cents."
+            )
+        params["balance"] = int(balance)
+    if inputs.get("business_vat_id"):
+        params["tax_id_data"] = [{"type": "eu_vat", "value": inputs["business_vat_id"]}]
+    address = {stripe_name: inputs.get(ours) for stripe_name, ours in ADDRESS}
+    if any(address.values()):
+        params["shipping"] = {"name": inputs.get("name") or "", "address": address}
+    return params
+
+
+class Action(BaseAction):
+    key = "stripe_create_customer"
+    label = "Stripe create customer"
+    description = "Create a customer in Stripe and keep its ID on the contact."
+    config_form = ConfigForm
+    Output = Output
+    uses_stripe = True
+
+    @classmethod
+    def execute(cls, inputs, ctx):
+        connection = connection_for(inputs, ctx)
+        params = _params(inputs)
+        name, email = str(inputs.get("name") or ""), str(inputs.get("email") or "")
+        if dry_run(connection, ctx):
+            return asdict(Output("(test run: not sent)", email, name))
+        with stripe_errors():
+            customer = customer_create(
+                credentials(connection), name=name, email=email,
+                idempotency_key=ctx.idempotency_key,
+                metadata={"portal_run": str(ctx.run.uuid)}, **params,
+            )  # fmt: skip
+        if ctx.contact is not None and not ctx.test_run:
+            contact_save(
+                workspace=ctx.workspace, contact=ctx.contact, stripe_customer_id=customer.id
+            )
+        return asdict(Output(customer.id, customer.email, customer.name))

@@ -1,0 +1,88 @@
+"""Stripe refund: all or part of a charge or a PaymentIntent."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django import forms
+
+from automation.actions import fields
+from automation.actions.base import Action as BaseAction
+from automation.actions.base import ActionConfigForm, ActionError
+from automation.actions.stripe_common import connection_for, credentials, dry_run, stripe_errors
+from integrations.gateway.payments import refund_create
+
+
+class ConfigForm(ActionConfigForm):
+    variable_fields = ("payment", "amount")
+
+    connection = fields.connection_field()
+    payment = forms.CharField(
+        label="Charge or PaymentIntent ID", help_text="ch_… or pi_…, or a variable."
+    )
+    amount = forms.CharField(required=False, help_text="Blank refunds everything left.")
+    amount_in_minor_units = forms.BooleanField(
+        required=False, label="The variable's value is in the smallest unit (cents)"
+    )
+    currency = fields.currency_field()
+    reason = forms.ChoiceField(
+        required=False,
+        choices=[("", "—"), ("requested_by_customer", "Requested by customer"),
+                 ("duplicate", "Duplicate"), ("fraudulent", "Fraudulent")],
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields.setup_connection_choices(self, self.workspace)
+
+    def clean(self):
+        data = super().clean()
+        data["amount"] = fields.clean_amount(self)
+        return data
+
+
+@dataclass
+class Output:
+    id: str
+    amount: int
+    currency: str
+    status: str
+    charge: str
+    payment_intent: str
+
+
+class Action(BaseAction):
+    key = "stripe_refund"
+    label = "Stripe refund"
+    description = "Refund a charge or payment intent, in full or in part."
+    config_form = ConfigForm
+    Output = Output
+    uses_stripe = True
+
+    @classmethod
+    def execute(cls, inputs, ctx):
+        connection = connection_for(inputs, ctx)
+        target = str(inputs.get("payment") or "").strip()
+        if not target.startswith(("ch_", "pi_", "py_")):
+            raise ActionError(
+                "VALIDATION_ERROR", f"{target!r} is not a charge or PaymentIntent ID."
+            )
+        amount = None
+        if inputs.get("amount") not in ("", None):
+            try:
+                amount = fields.amount_to_minor(
+                    ctx.config.get("amount"), inputs["amount"], inputs.get("currency") or "usd",
+                    variable_in_minor_units=bool(inputs.get("amount_in_minor_units")),
+                )  # fmt: skip
+            except ValueError as error:
+                raise ActionError("VALIDATION_ERROR", str(error)) from None
+        key = "payment_intent" if target.startswith("pi_") else "charge"
+        if dry_run(connection, ctx):
+            return asdict(Output("(test run: not sent)", amount or 0, "", "not_sent", "", ""))
+        with stripe_errors():
+            refund = refund_create(
+                credentials(connection), amount=amount, reason=inputs.get("reason") or "",
+                idempotency_key=ctx.idempotency_key, **{key: target},
+            )  # fmt: skip
+        return asdict(Output(refund.id, refund.amount, refund.currency, refund.status,
+                             refund.charge, refund.payment_intent))  # fmt: skip

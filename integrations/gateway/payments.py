@@ -1,0 +1,162 @@
+"""PaymentIntents, charges and refunds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integrations.gateway.client import Credentials, make_client
+from integrations.gateway.errors import translate_errors
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    customer: str
+    latest_charge: str
+    client_secret: str
+    created: int
+    last_error_code: str = ""
+    last_error_message: str = ""
+
+
+def _intent(obj: dict) -> PaymentIntent:
+    error = obj.get("last_payment_error") or {}
+    charge = obj.get("latest_charge") or ""
+    return PaymentIntent(
+        id=obj["id"],
+        status=obj.get("status") or "",
+        amount=int(obj.get("amount") or 0),
+        currency=obj.get("currency") or "",
+        customer=obj.get("customer") or "",
+        latest_charge=charge["id"] if isinstance(charge, dict) else charge,
+        client_secret=obj.get("client_secret") or "",
+        created=int(obj.get("created") or 0),
+        last_error_code=error.get("decline_code") or error.get("code") or "",
+        last_error_message=error.get("message") or "",
+    )
+
+
+def payment_intent_create(
+    credentials: Credentials,
+    *,
+    amount: int,
+    currency: str,
+    idempotency_key: str,
+    customer: str = "",
+    payment_method: str = "",
+    off_session: bool = False,
+    confirm: bool = False,
+    description: str = "",
+    receipt_email: str = "",
+    metadata: dict | None = None,
+    automatic_payment_methods: bool | None = None,
+    setup_future_usage: str = "",
+) -> PaymentIntent:
+    """Create (and with `confirm`, confirm) a PaymentIntent. Declines raise GatewayError
+    PAYMENT_REQUIRED with Stripe's code (e.g. card_declined, authentication_required)."""
+    params: dict = {"amount": amount, "currency": currency.lower(), "metadata": metadata or {}}
+    optional = {
+        "customer": customer,
+        "payment_method": payment_method,
+        "description": description,
+        "receipt_email": receipt_email,
+        "setup_future_usage": setup_future_usage,
+    }
+    params.update({k: v for k, v in optional.items() if v})
+    if confirm:
+        params["confirm"] = True
+    if off_session:
+        params["off_session"] = True
+    if automatic_payment_methods is not None:
+        params["automatic_payment_methods"] = {"enabled": automatic_payment_methods}
+        if automatic_payment_methods and (confirm or off_session):
+            params["automatic_payment_methods"]["allow_redirects"] = "never"
+    with translate_errors(credentials):
+        obj = make_client(credentials).v1.payment_intents.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    return _intent(obj.to_dict())
+
+
+def payment_intent_retrieve(credentials: Credentials, *, payment_intent_id: str) -> PaymentIntent:
+    with translate_errors(credentials):
+        obj = make_client(credentials).v1.payment_intents.retrieve(payment_intent_id)
+    return _intent(obj.to_dict())
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    amount: int
+    currency: str
+    status: str
+    customer: str
+    paid: bool
+    refunded: bool
+    amount_refunded: int
+    payment_intent: str
+
+
+def charge_retrieve(credentials: Credentials, *, charge_id: str) -> Charge:
+    with translate_errors(credentials):
+        obj = make_client(credentials).v1.charges.retrieve(charge_id).to_dict()
+    return Charge(
+        id=obj["id"],
+        amount=int(obj.get("amount") or 0),
+        currency=obj.get("currency") or "",
+        status=obj.get("status") or "",
+        customer=obj.get("customer") or "",
+        paid=bool(obj.get("paid")),
+        refunded=bool(obj.get("refunded")),
+        amount_refunded=int(obj.get("amount_refunded") or 0),
+        payment_intent=obj.get("payment_intent") or "",
+    )
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    currency: str
+    status: str
+    charge: str
+    payment_intent: str
+
+
+def refund_create(
+    credentials: Credentials,
+    *,
+    idempotency_key: str,
+    charge: str = "",
+    payment_intent: str = "",
+    amount: int | None = None,
+    reason: str = "",
+    metadata: dict | None = None,
+) -> Refund:
+    """Refund a charge or a PaymentIntent, in full (no amount) or in part."""
+    params: dict = {"metadata": metadata or {}}
+    if charge:
+        params["charge"] = charge
+    if payment_intent:
+        params["payment_intent"] = payment_intent
+    if amount is not None:
+        params["amount"] = amount
+    if reason:
+        params["reason"] = reason
+    with translate_errors(credentials):
+        obj = (
+            make_client(credentials)
+            .v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+            .to_dict()
+        )
+    return Refund(
+        id=obj["id"],
+        amount=int(obj.get("amount") or 0),
+        currency=obj.get("currency") or "",
+        status=obj.get("status") or "",
+        charge=obj.get("charge") or "",
+        payment_intent=obj.get("payment_intent") or "",
+    )
