@@ -13,12 +13,32 @@ from automation.actions.stripe_common import connection_for, credentials, dry_ru
 from integrations.gateway.customers import customer_create
 from portal.services import contact_save
 
-TEXT = ("name", "phone", "email", "description", "business_vat_id", "source", "default_source",
-        "address_line1", "address_line2", "city", "state", "zip", "country", "coupon")  # fmt: skip
+TEXT = (
+    "name",
+    "phone",
+    "email",
+    "description",
+    "business_vat_id",
+    "source",
+    "default_source",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "coupon",
+)
 
 
-ADDRESS = (("line1", "address_line1"), ("line2", "address_line2"), ("city", "city"),
-           ("state", "state"), ("postal_code", "zip"), ("country", "country"))  # fmt: skip
+ADDRESS = (
+    ("line1", "address_line1"),
+    ("line2", "address_line2"),
+    ("city", "city"),
+    ("state", "state"),
+    ("postal_code", "zip"),
+    ("country", "country"),
+)
 
 
 class ConfigForm(ActionConfigForm):
@@ -104,10 +124,13 @@ class Action(BaseAction):
             return asdict(Output("(test run: not sent)", email, name))
         with stripe_errors():
             customer = customer_create(
-                credentials(connection), name=name, email=email,
+                credentials(connection),
+                name=name,
+                email=email,
                 idempotency_key=ctx.idempotency_key,
-                metadata={"portal_run": str(ctx.run.uuid)}, **params,
-            )  # fmt: skip
+                metadata={"portal_run": str(ctx.run.uuid)},
+                **params,
+            )
         if ctx.contact is not None and not ctx.test_run:
             contact_save(
                 workspace=ctx.workspace, contact=ctx.contact, stripe_customer_id=customer.id

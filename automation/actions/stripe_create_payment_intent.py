@@ -64,16 +64,28 @@ class Action(BaseAction):
         currency = (inputs.get("currency") or "usd").lower()
         try:
             amount = fields.amount_to_minor(
-                ctx.config.get("amount"), inputs.get("amount"), currency,
+                ctx.config.get("amount"),
+                inputs.get("amount"),
+                currency,
                 variable_in_minor_units=bool(inputs.get("amount_in_minor_units")),
-            )  # fmt: skip
+            )
             check_chargeable(amount, currency)
         except ValueError as error:
             raise ActionError("VALIDATION_ERROR", str(error)) from None
         safety.check(amount, currency, ctx)
         if dry_run(connection, ctx):
-            return asdict(Output("(test run: not sent)", "payment_intent", amount, currency,
-                                 "not_sent", "", inputs.get("customer") or "", 0))  # fmt: skip
+            return asdict(
+                Output(
+                    "(test run: not sent)",
+                    "payment_intent",
+                    amount,
+                    currency,
+                    "not_sent",
+                    "",
+                    inputs.get("customer") or "",
+                    0,
+                )
+            )
         with stripe_errors():
             intent = payment_intent_create(
                 credentials(connection),
@@ -86,6 +98,15 @@ class Action(BaseAction):
                 metadata={"portal_run": str(ctx.run.uuid), "portal_step": ctx.step_key},
                 idempotency_key=ctx.idempotency_key,
             )
-        return asdict(Output(intent.id, "payment_intent", intent.amount, intent.currency,
-                             intent.status, intent.client_secret, intent.customer or "",
-                             intent.created))  # fmt: skip
+        return asdict(
+            Output(
+                intent.id,
+                "payment_intent",
+                intent.amount,
+                intent.currency,
+                intent.status,
+                intent.client_secret,
+                intent.customer or "",
+                intent.created,
+            )
+        )

@@ -20,9 +20,10 @@ class ConfigForm(ActionConfigForm):
 
     connection = fields.connection_field()
     customer_id = forms.CharField(
-        label="Customer ID", initial="{{ contact.stripe_customer_id }}",
+        label="Customer ID",
+        initial="{{ contact.stripe_customer_id }}",
         help_text="The Stripe customer to charge (cus_…); their default saved card is used.",
-    )  # fmt: skip
+    )
     description = forms.CharField(required=False, help_text="Shown in Stripe with the payment.")
     amount = forms.CharField(help_text="e.g. 49.99, or a variable such as a lead value.")
     amount_in_minor_units = forms.BooleanField(
@@ -64,9 +65,11 @@ class Action(BaseAction):
         currency = (inputs.get("currency") or "usd").lower()
         try:
             amount = fields.amount_to_minor(
-                ctx.config.get("amount"), inputs.get("amount"), currency,
+                ctx.config.get("amount"),
+                inputs.get("amount"),
+                currency,
                 variable_in_minor_units=bool(inputs.get("amount_in_minor_units")),
-            )  # fmt: skip
+            )
             check_chargeable(amount, currency)
         except ValueError as error:
             raise ActionError("VALIDATION_ERROR", str(error)) from None
@@ -101,5 +104,13 @@ class Action(BaseAction):
                 metadata={"portal_run": str(ctx.run.uuid), "portal_step": ctx.step_key},
                 idempotency_key=ctx.idempotency_key,
             )
-        return asdict(Output(intent.id, intent.status, intent.amount, intent.currency,
-                             intent.customer, intent.latest_charge))  # fmt: skip
+        return asdict(
+            Output(
+                intent.id,
+                intent.status,
+                intent.amount,
+                intent.currency,
+                intent.customer,
+                intent.latest_charge,
+            )
+        )

@@ -27,9 +27,13 @@ class ConfigForm(ActionConfigForm):
     currency = fields.currency_field()
     reason = forms.ChoiceField(
         required=False,
-        choices=[("", "—"), ("requested_by_customer", "Requested by customer"),
-                 ("duplicate", "Duplicate"), ("fraudulent", "Fraudulent")],
-    )  # fmt: skip
+        choices=[
+            ("", "—"),
+            ("requested_by_customer", "Requested by customer"),
+            ("duplicate", "Duplicate"),
+            ("fraudulent", "Fraudulent"),
+        ],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,9 +75,11 @@ class Action(BaseAction):
         if inputs.get("amount") not in ("", None):
             try:
                 amount = fields.amount_to_minor(
-                    ctx.config.get("amount"), inputs["amount"], inputs.get("currency") or "usd",
+                    ctx.config.get("amount"),
+                    inputs["amount"],
+                    inputs.get("currency") or "usd",
                     variable_in_minor_units=bool(inputs.get("amount_in_minor_units")),
-                )  # fmt: skip
+                )
             except ValueError as error:
                 raise ActionError("VALIDATION_ERROR", str(error)) from None
         key = "payment_intent" if target.startswith("pi_") else "charge"
@@ -81,8 +87,19 @@ class Action(BaseAction):
             return asdict(Output("(test run: not sent)", amount or 0, "", "not_sent", "", ""))
         with stripe_errors():
             refund = refund_create(
-                credentials(connection), amount=amount, reason=inputs.get("reason") or "",
-                idempotency_key=ctx.idempotency_key, **{key: target},
-            )  # fmt: skip
-        return asdict(Output(refund.id, refund.amount, refund.currency, refund.status,
-                             refund.charge, refund.payment_intent))  # fmt: skip
+                credentials(connection),
+                amount=amount,
+                reason=inputs.get("reason") or "",
+                idempotency_key=ctx.idempotency_key,
+                **{key: target},
+            )
+        return asdict(
+            Output(
+                refund.id,
+                refund.amount,
+                refund.currency,
+                refund.status,
+                refund.charge,
+                refund.payment_intent,
+            )
+        )

@@ -52,5 +52,15 @@ class Action(BaseAction):
             raise ActionError("VALIDATION_ERROR", f"{charge_id!r} is not a charge ID (ch_…).")
         with stripe_errors():
             charge = charge_retrieve(credentials(connection), charge_id=charge_id)
-        return asdict(Output(charge.id, "charge", charge.amount, charge.currency, charge.status,
-                             charge.customer, charge.paid, charge.refunded))  # fmt: skip
+        return asdict(
+            Output(
+                charge.id,
+                "charge",
+                charge.amount,
+                charge.currency,
+                charge.status,
+                charge.customer,
+                charge.paid,
+                charge.refunded,
+            )
+        )

@@ -53,6 +53,7 @@ def apply() -> None:
     _patch_payment_methods()
     _patch_payment_intents()
     _patch_charges()
+    _patch_customers()
     _patch_lists()
 
 
@@ -512,7 +513,8 @@ def _patch_charges() -> None:
 
     def refund_init(self: Any, *args: Any, reason: Any = None, **kw: Any) -> None:
         # Stripe takes a reason, links the refund to the PaymentIntent and emits
-        # refund.created and charge.refunded.
+        # refund.created and charge.refunded; it refuses more than what is left to refund.
+        _check_refundable(kw)
         orig_refund_init(self, *args, **kw)
         charge = Charge._api_retrieve(self.charge)
         self.reason = reason
@@ -521,6 +523,55 @@ def _patch_charges() -> None:
         _emit("charge.refunded", charge)
 
     Refund.__init__ = refund_init  # type: ignore[method-assign]
+
+
+def _check_refundable(kw: dict[str, Any]) -> None:
+    charge_id = kw.get("charge")
+    if kw.get("payment_intent"):
+        intent = ls.store.get("payment_intent:" + str(kw["payment_intent"]))
+        latest = getattr(intent, "latest_charge", None)
+        charge_id = getattr(latest, "id", latest)
+    charge = ls.store.get("charge:" + str(charge_id)) if charge_id else None
+    if charge is None:
+        return  # localstripe answers the 404 / 400 itself
+    left = charge.amount - (getattr(charge, "amount_refunded", 0) or 0)
+    wanted = ls.try_convert_to_int(kw.get("amount")) if kw.get("amount") is not None else left
+    if isinstance(wanted, int) and wanted > left:
+        raise UserError(
+            400,
+            f"Refund amount ({wanted}) is greater than unrefunded amount on charge ({left})",
+            {"code": "amount_too_large", "param": "amount"},
+        )
+    if left <= 0:
+        raise UserError(
+            400,
+            f"Charge {charge.id} has already been refunded.",
+            {"code": "charge_already_refunded"},
+        )
+
+
+def _patch_customers() -> None:
+    orig_init = Customer.__init__
+
+    def customer_init(
+        self: Any,
+        *args: Any,
+        shipping: Any = None,
+        source: Any = None,
+        coupon: Any = None,
+        default_source: Any = None,
+        **kw: Any,
+    ) -> None:
+        # Fields of Stripe's customer that localstripe does not take: shipping, source,
+        # default_source and coupon (the portal's create-customer action sends them all).
+        if shipping is not None and not (isinstance(shipping, dict) and "address" in shipping):
+            raise UserError(400, "shipping requires an address", {"param": "shipping"})
+        orig_init(self, *args, **kw)
+        self.shipping = shipping
+        self.default_source = default_source or source
+        self.coupon = coupon
+
+    Customer.__init__ = customer_init  # type: ignore[method-assign]
 
 
 # Where a deleted customer's stub is kept (``GET /v1/customers/{id}`` answers it, like Stripe).

@@ -34,7 +34,7 @@ def saved_customer(stripe_client, card: str = "pm_card_visa", email="jane@exampl
             params={
                 "type": "card",
                 "card": {"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-            }  # fmt: skip
+            }
         )
         stripe_client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
     stripe_client.v1.customers.update(
@@ -54,8 +54,9 @@ def contact(workspace, stripe_client):
     )
 
 
-def publish(workspace, steps, *, trigger="manual", trigger_config=None, name="Pay per lead",
-            **settings) -> Workflow:  # fmt: skip
+def publish(
+    workspace, steps, *, trigger="manual", trigger_config=None, name="Pay per lead", **settings
+) -> Workflow:
     """A published workflow with one version, as the builder's Publish toggle makes it."""
     definition = {"trigger": {"type": trigger, "config": trigger_config or {}}, "steps": steps}
     workflow = Workflow.objects.create(

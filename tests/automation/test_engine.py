@@ -92,9 +92,17 @@ def test_retry_from_the_failed_step_never_repeats_the_finished_ones(
     sandbox,
     django_capture_on_commit_callbacks,
 ):
-    refund = {"key": "refund", "type": "stripe_refund", "name": "Refund",
-              "config": {"connection": str(connection.uuid), "payment": "{{ steps.charge.id }}",
-                         "amount": "", "currency": "usd"}}  # fmt: skip
+    refund = {
+        "key": "refund",
+        "type": "stripe_refund",
+        "name": "Refund",
+        "config": {
+            "connection": str(connection.uuid),
+            "payment": "{{ steps.charge.id }}",
+            "amount": "",
+            "currency": "usd",
+        },
+    }
     publish(workspace, [charge_step(connection), refund])
     sandbox.control.inject_fault(method="POST", path="/v1/refunds", kind="500", count=10)
     run = trigger_run(workspace, contact=contact)
@@ -139,9 +147,12 @@ def test_the_same_cause_starts_one_run(workspace, connection, contact, trigger_r
     publish(workspace, [charge_step(connection)])
     trigger_run(workspace, contact=contact, cause="form_submission:1")
     again = runs_start_for_trigger(
-        workspace=workspace, trigger_type="manual", trigger={}, cause="form_submission:1",
+        workspace=workspace,
+        trigger_type="manual",
+        trigger={},
+        cause="form_submission:1",
         contact=contact,
-    )  # fmt: skip
+    )
     assert again == [] and Run.objects.count() == 1
     assert len(_intents(stripe_client)) == 1
 
@@ -172,9 +183,11 @@ def test_an_unknown_variable_fails_the_step_with_validation_error_before_stripe(
 
 @pytest.mark.parametrize(
     ("limit", "field", "message"),
-    [(4000, "max_amount_per_charge", "maximum per charge"),
-     (9000, "max_amount_per_day", "daily maximum")],
-)  # fmt: skip
+    [
+        (4000, "max_amount_per_charge", "maximum per charge"),
+        (9000, "max_amount_per_day", "daily maximum"),
+    ],
+)
 def test_safety_limits_stop_a_charge_before_stripe(
     workspace, connection, contact, trigger_run, sandbox, limit, field, message
 ):
