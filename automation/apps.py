@@ -1,7 +1,26 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def ensure_schedules(sender, **kwargs) -> None:
+    """The periodic task that resumes runs whose worker died (after every migrate)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="Resume stale workflow runs",
+        defaults={
+            "func": "automation.tasks.resume_stale_runs",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
 
 
 class AutomationConfig(AppConfig):
     name = "automation"
+
+    def ready(self) -> None:
+        post_migrate.connect(ensure_schedules, sender=self)

@@ -35,8 +35,12 @@ class StepFailed(Exception):
 
 
 def stale_after() -> timedelta:
-    """A claim older than the longest a task may run belongs to a worker that died."""
-    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 30)
+    """A claim older than the longest a task may run belongs to a worker that died.
+
+    django-q2 kills a task at `timeout`; the ORM broker hands an unacknowledged task out
+    again after `retry` (> timeout + 5, see portal.checks), by which time the claim is stale.
+    """
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)
 
 
 def _claim(run_pk: int) -> bool:

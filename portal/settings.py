@@ -171,6 +171,8 @@ STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 REDIS_URL = env("REDIS_URL", default="")
 Q_CLUSTER = {
     "name": "portal",
+    # The queue's name; tests that start a real worker give it a queue of its own.
+    "cluster_name": env("Q_QUEUE", default="portal"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=300),
     "retry": env.int("Q_RETRY", default=360),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from automation import registry
@@ -104,3 +106,30 @@ def run_retry_from_failed(*, run: Run) -> Run:
         locked.save(update_fields=["status", "error_code", "error_message", "finished_at"])
         run_enqueue(locked)
     return locked
+
+
+# A queued run nobody claimed for this long lost its task (a Redis broker keeps no copy).
+LOST_AFTER = timedelta(minutes=2)
+
+
+def runs_resume_stale() -> int:
+    """Enqueue again the runs whose worker died or whose task was lost; returns how many.
+
+    Scheduled every minute. Safe at any time: a run is executed by whoever claims it, and a
+    claim only succeeds on a run nobody is executing.
+    """
+    from automation.engine import stale_after  # the engine sits above this module
+
+    now = timezone.now()
+    stale = Run.objects.filter(
+        Q(status=Run.Status.RUNNING, claimed_at__lt=now - stale_after())
+        | Q(status__in=[Run.Status.QUEUED, Run.Status.RETRYING], claimed_at__isnull=True,
+            created_at__lt=now - LOST_AFTER)
+        | Q(status=Run.Status.QUEUED, claimed_at__lt=now - LOST_AFTER)
+    )  # fmt: skip
+    count = 0
+    for run in stale.only("pk"):
+        logger.warning("resuming run %s", run.pk)
+        run_enqueue(run)
+        count += 1
+    return count
