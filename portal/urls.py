@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from automation.views import public as automation_public
 from integrations.views import hooks, oauth
 from portal.forms import PortalPasswordResetForm
 from portal.views import contacts, home, members, org_units, roles
@@ -50,12 +51,16 @@ workspace_patterns = [
     path("org-units/new/", org_units.org_unit_edit, name="org_unit_create"),
     path("org-units/<uuid:unit_uuid>/", org_units.org_unit_edit, name="org_unit_edit"),
     path("stripe/", include("integrations.urls")),
+    path("workflows/", include("automation.urls_workflows")),
+    path("", include("automation.urls_forms")),
 ]
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("accounts/", include(auth_patterns)),
     path("w/<slug:ws>/", include(workspace_patterns)),
+    path("f/<slug:slug>/", automation_public.public_form, name="public_form"),
+    path("book/<slug:slug>/", automation_public.public_booking, name="public_booking"),
     path("hooks/stripe/<uuid:endpoint_uuid>/", hooks.stripe_webhook, name="stripe_webhook"),
     # Stripe Connect sends every workspace back here; `state` says which one.
     path("stripe/oauth/callback/", oauth.oauth_callback, name="stripe_oauth_callback"),

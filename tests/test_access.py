@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from integrations.services import connection_create_from_key
 from portal import perms
 from portal.permissions import workspace_permissions
+from tests.automation.factories import AppointmentFactory, CalendarFactory, FormFactory
 from tests.factories import ContactFactory, StripeEventFactory, WebhookEndpointFactory
 
 PERSONAS = ["owner", "staff", "viewer", "payer", "norole"]
@@ -48,6 +49,15 @@ PAGES = {
     "stripe_events_fetch": (perms.STRIPE_ALL, None),
     "stripe_event_detail": (perms.STRIPE_READ, "event"),
     "stripe_event_replay": (perms.STRIPE_ALL, "event"),
+    "form_list": (perms.WORKFLOW_EDIT, None),
+    "form_create": (perms.WORKFLOW_EDIT, None),
+    "form_edit": (perms.WORKFLOW_EDIT, "form"),
+    "form_submission_list": (perms.WORKFLOW_EDIT, "form"),
+    "calendar_list": (perms.WORKFLOW_EDIT, None),
+    "calendar_create": (perms.WORKFLOW_EDIT, None),
+    "calendar_edit": (perms.WORKFLOW_EDIT, "calendar"),
+    "appointment_list": (perms.WORKFLOW_EDIT, None),
+    "appointment_detail": (perms.WORKFLOW_EDIT, "appointment"),
 }
 POST_ONLY = {"stripe_connection_check", "stripe_oauth_start", "stripe_events_fetch",
              "stripe_event_replay"}  # fmt: skip
@@ -69,6 +79,9 @@ def _objects(workspace, org_units, staff, sandbox):
         "membership": ("membership_uuid", staff.memberships.get(workspace=workspace).uuid),
         "role": ("role_uuid", workspace.roles.get(name=perms.STAFF).uuid),
         "org_unit": ("unit_uuid", org_units["/acme/Branch B"].uuid),
+        "form": ("form_uuid", FormFactory(workspace=workspace).uuid),
+        "calendar": ("calendar_uuid", (calendar := CalendarFactory(workspace=workspace)).uuid),
+        "appointment": ("appointment_uuid", AppointmentFactory(calendar=calendar).uuid),
     }
 
 

@@ -29,8 +29,8 @@ def _database_url() -> str:
     data = db.settings_dict
     if data["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{data['NAME']}"
-    user = data.get("USER") or "postgres"
-    return f"postgres://{user}@{data.get('HOST') or '127.0.0.1'}:{data.get('PORT') or 5432}/{data['NAME']}"
+    user, host = data.get("USER") or "postgres", data.get("HOST") or "127.0.0.1"
+    return f"postgres://{user}@{host}:{data.get('PORT') or 5432}/{data['NAME']}"
 
 
 class Worker:

@@ -12,8 +12,15 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 
+from automation.models import Appointment, Availability, Calendar, Form, FormField, Submission
 from integrations.models import StripeConnection, StripeEvent, WebhookEndpoint
 from portal.models import Contact, Membership, OrgUnit, Role, Workspace
+from tests.automation.factories import (
+    AppointmentFactory,
+    CalendarFactory,
+    FormFactory,
+    SubmissionFactory,
+)
 from tests.factories import (
     ContactFactory,
     MembershipFactory,
@@ -63,6 +70,12 @@ def _one_of_each(user) -> dict[type, object]:
         ),
         WebhookEndpoint: (endpoint := WebhookEndpointFactory(connection=connection, secret=HOOK)),
         StripeEvent: StripeEventFactory(endpoint=endpoint),
+        Form: (form := FormFactory(workspace=workspace)),
+        FormField: form.fields.first(),
+        Submission: SubmissionFactory(form=form),
+        Calendar: (calendar := CalendarFactory(workspace=workspace)),
+        Availability: calendar.availability.first(),
+        Appointment: AppointmentFactory(calendar=calendar),
         OrmQ: OrmQ.objects.create(
             key="default",
             payload=SignedPackage.dumps({"id": task_id, "name": "queued", "func": "math.floor"}),
