@@ -164,6 +164,9 @@ STRIPE_CONNECT_SECRET_KEY = env("STRIPE_CONNECT_SECRET_KEY", default="")
 # Who hears about Stripe events (dotted paths of callables taking a StripeEvent); an explicit
 # list, so integrations never imports the apps above it.
 STRIPE_EVENT_SUBSCRIBERS: list[str] = ["automation.subscribers.on_stripe_event"]
+# What uses a connection (dotted paths of callables returning [(label, url)]), listed before
+# a connection is removed.
+STRIPE_CONNECTION_USAGE: list[str] = ["automation.usage.workflows_using_connection"]
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 
 # django-q2: Redis when REDIS_URL is set, the ORM broker otherwise. `timeout` bounds one task;

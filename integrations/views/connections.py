@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -99,7 +100,12 @@ def connection_remove(request: PortalRequest, connection_uuid):
         else:
             messages.success(request, f"{connection.account_name} is no longer connected.")
             return _to_dashboard(request)
-    context = {"connection": connection, "error": error}
+    usages = [
+        usage
+        for path in settings.STRIPE_CONNECTION_USAGE
+        for usage in import_string(path)(connection)
+    ]
+    context = {"connection": connection, "error": error, "usages": usages}
     return render(request, "integrations/connections/remove.html", context)
 
 

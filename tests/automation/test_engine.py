@@ -199,3 +199,20 @@ def test_safety_limits_stop_a_charge_before_stripe(
     assert message in failed.error_message
     calls = len(sandbox.control.requests(path="/v1/payment_intents", method="POST"))
     assert calls == (0 if field == "max_amount_per_charge" else 1)
+
+
+def test_removing_a_connection_lists_its_workflows_and_they_stop_charging(
+    workspace, connection, contact, owner, as_user, trigger_run, sandbox
+):
+    from django.urls import reverse
+
+    workflow = publish(workspace, [charge_step(connection)])
+    url = reverse("stripe_connection_remove", args=["acme", connection.uuid])
+    page = as_user(owner).get(url).content.decode()
+    assert "Pay per lead" in page and "will stop charging" in page
+    as_user(owner).post(url)
+    run = trigger_run(workspace, contact=contact)
+    assert (run.status, run.error_code) == ("failed", "VALIDATION_ERROR")
+    assert "connection of this step is gone" in run.error_message
+    assert sandbox.control.requests(path="/v1/payment_intents", method="POST") == []
+    assert workflow.runs.count() == 1
