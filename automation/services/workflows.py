@@ -1,0 +1,443 @@
+"""Workflows: create, rename, duplicate, delete; builder edits of the draft; publish; test runs.
+
+The draft `definition` is saved on every builder edit (read-modify-write under a row lock, so
+two tabs editing at once never lose each other's step). Publishing validates the whole draft
+and snapshots it into a new `WorkflowVersion`, or stores nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from automation import registry
+from automation.models import Run, Workflow, WorkflowVersion
+from automation.services.runs import run_enqueue
+from automation.variables import variables_in
+from portal.money import format_amount
+
+BRANCHES = ("then", "else")
+# How many contacts are read to find the custom keys the variable picker offers.
+CUSTOM_KEYS_SAMPLE = 500
+
+
+# --- the definition's tree -------------------------------------------------------------------
+
+
+def empty_definition() -> dict:
+    return {"trigger": None, "steps": []}
+
+
+def steps_walk(steps: list) -> Iterator[dict]:
+    """Every step, depth first, in execution order (branch steps after their if/else)."""
+    for step in steps:
+        yield step
+        for branch in BRANCHES:
+            if branch in step:
+                yield from steps_walk(step[branch])
+
+
+def step_find(definition: dict, key: str) -> tuple[list, int]:
+    """The list holding the step `key` and its index there; ValidationError if none."""
+
+    def search(steps: list):
+        for index, step in enumerate(steps):
+            if step["key"] == key:
+                return steps, index
+            for branch in BRANCHES:
+                found = search(step.get(branch) or [])
+                if found:
+                    return found
+        return None
+
+    found = search(definition.get("steps") or [])
+    if found is None:
+        raise ValidationError("This step is not in the workflow (any more).", code="no_step")
+    return found
+
+
+def steps_above(definition: dict, key: str) -> list[dict]:
+    """The steps that have run when step `key` starts: those before it in its list and, for a
+    step inside a branch, the if/else step and everything above that. Never steps below it,
+    nor steps inside an earlier if/else's branches (only one of them runs)."""
+
+    def search(steps: list, above: list) -> list | None:
+        for index, step in enumerate(steps):
+            if step["key"] == key:
+                return above + steps[:index]
+            for branch in BRANCHES:
+                found = search(step.get(branch) or [], above + steps[: index + 1])
+                if found is not None:
+                    return found
+        return None
+
+    return search(definition.get("steps") or [], []) or []
+
+
+def _unique_key(definition: dict, type: str) -> str:
+    taken = {step["key"] for step in steps_walk(definition.get("steps") or [])}
+    if type not in taken:
+        return type
+    number = 2
+    while f"{type}_{number}" in taken:
+        number += 1
+    return f"{type}_{number}"
+
+
+def config_initial(action, config: dict) -> dict:
+    """The step's stored config as the config form's initial data.
+
+    Actions store a typed amount in minor units next to its currency; the form is typed in
+    major units, so those are turned back into text ("49.99"). An action whose config differs
+    from its form otherwise declares `initial_from_config(config)` on its form.
+    """
+    form_class = action.config_form
+    convert = getattr(form_class, "initial_from_config", None)
+    if convert is not None:
+        return convert(config)
+    initial = dict(config)
+    currency = config.get("currency")
+    for name, value in config.items():
+        if "amount" in name and currency and isinstance(value, int) and not isinstance(value, bool):
+            initial[name] = format_amount(value, currency, with_code=False)
+    return initial
+
+
+def step_config_errors(*, workspace, step: dict) -> list[str]:
+    """What is missing or wrong in a step's stored config (empty when complete)."""
+    action = registry.action(step["type"])
+    form = action.config_form(data=config_initial(action, step.get("config") or {}),
+                              workspace=workspace)  # fmt: skip
+    if form.is_valid():
+        return []
+    messages = []
+    for field, errors in form.errors.items():
+        label = ""
+        if field in form.fields:
+            label = form.fields[field].label or field.replace("_", " ").capitalize()
+        for error in errors:
+            messages.append(f"{label}: {error}" if label else error)
+    return messages
+
+
+def _locked(workflow: Workflow) -> Workflow:
+    """The workflow's row, locked for a read-modify-write of its draft (inside atomic)."""
+    return Workflow.objects.select_for_update().get(pk=workflow.pk)
+
+
+def _save_definition(workflow: Workflow, locked: Workflow) -> None:
+    locked.save(update_fields=["definition", "updated_at"])
+    workflow.definition = locked.definition
+    workflow.updated_at = locked.updated_at
+
+
+# --- workflows ---------------------------------------------------------------------------------
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the workflow a name."})
+    return name[:120]
+
+
+def workflow_create(*, workspace, name: str) -> Workflow:
+    return Workflow.objects.create(
+        workspace=workspace, name=_clean_name(name), definition=empty_definition()
+    )
+
+
+def workflow_rename(*, workflow: Workflow, name: str) -> Workflow:
+    workflow.name = _clean_name(name)
+    workflow.save(update_fields=["name", "updated_at"])
+    return workflow
+
+
+def workflow_duplicate(*, workflow: Workflow) -> Workflow:
+    """A draft copy named "Copy of X": same trigger, steps and safety settings; no versions
+    and no runs."""
+    return Workflow.objects.create(
+        workspace=workflow.workspace,
+        name=f"Copy of {workflow.name}"[:120],
+        definition=copy.deepcopy(workflow.definition or empty_definition()),
+        max_amount_per_charge=workflow.max_amount_per_charge,
+        max_amount_per_day=workflow.max_amount_per_day,
+        safety_currency=workflow.safety_currency,
+        allow_reentry=workflow.allow_reentry,
+    )
+
+
+@transaction.atomic
+def workflow_delete(*, workflow: Workflow) -> None:
+    """Delete the workflow with its versions and its run history."""
+    # Runs protect their version: they go first.
+    Run.objects.filter(workflow=workflow).delete()
+    workflow.delete()
+
+
+def workflow_settings_save(
+    *,
+    workflow: Workflow,
+    max_amount_per_charge: int | None,
+    max_amount_per_day: int | None,
+    safety_currency: str,
+    allow_reentry: bool,
+) -> Workflow:
+    """Safety settings, amounts in minor units of `safety_currency` (None: no limit). They
+    reach runs when the workflow is next published (test runs use them at once)."""
+    for value in (max_amount_per_charge, max_amount_per_day):
+        if value is not None and value <= 0:
+            raise ValidationError("A limit must be greater than zero (leave it blank for none).")
+    workflow.max_amount_per_charge = max_amount_per_charge
+    workflow.max_amount_per_day = max_amount_per_day
+    workflow.safety_currency = safety_currency.lower()
+    workflow.allow_reentry = allow_reentry
+    workflow.save(
+        update_fields=["max_amount_per_charge", "max_amount_per_day", "safety_currency",
+                       "allow_reentry", "updated_at"]
+    )  # fmt: skip
+    return workflow
+
+
+def workflow_settings(workflow: Workflow) -> dict:
+    return {
+        "max_amount_per_charge": workflow.max_amount_per_charge,
+        "max_amount_per_day": workflow.max_amount_per_day,
+        "safety_currency": workflow.safety_currency,
+        "allow_reentry": workflow.allow_reentry,
+    }
+
+
+# --- builder edits of the draft --------------------------------------------------------------
+
+
+@transaction.atomic
+def trigger_set(*, workflow: Workflow, type: str, config: dict) -> Workflow:
+    if type not in registry.TRIGGERS:
+        raise ValidationError(f"There is no trigger {type!r}.")
+    locked = _locked(workflow)
+    locked.definition = {**(locked.definition or empty_definition()),
+                         "trigger": {"type": type, "config": config}}  # fmt: skip
+    _save_definition(workflow, locked)
+    return workflow
+
+
+@transaction.atomic
+def step_add(
+    *,
+    workflow: Workflow,
+    type: str,
+    branch: tuple[str, str] | None = None,
+    after: str | None = None,
+) -> dict:
+    """Add a step of action `type`, named after the action, with an empty config.
+
+    `branch` is (if/else step key, "then" or "else") for a step inside a branch, None for the
+    main line. `after` is the key of the step to insert after; "" inserts first; None appends.
+    """
+    if type not in registry.ACTIONS:
+        raise ValidationError(f"There is no action {type!r}.")
+    action = registry.action(type)
+    locked = _locked(workflow)
+    definition = locked.definition or empty_definition()
+    definition.setdefault("steps", [])
+    steps = definition["steps"]
+    if branch is not None:
+        parent_key, side = branch
+        holder, index = step_find(definition, parent_key)
+        parent = holder[index]
+        if side not in BRANCHES or side not in parent:
+            raise ValidationError("Steps can only be added to the branches of an if/else step.")
+        steps = parent[side]
+    step = {"key": _unique_key(definition, type), "type": type, "name": action.label, "config": {}}
+    if action.kind == "branch":
+        step.update(then=[], **{"else": []})
+    if after is None:
+        steps.append(step)
+    elif after == "":
+        steps.insert(0, step)
+    else:
+        index = next((i for i, s in enumerate(steps) if s["key"] == after), None)
+        if index is None:
+            raise ValidationError("The step to add after is not there (any more).")
+        steps.insert(index + 1, step)
+    locked.definition = definition
+    _save_definition(workflow, locked)
+    return step
+
+
+@transaction.atomic
+def step_update(*, workflow: Workflow, key: str, name: str, config: dict) -> dict:
+    """Rename a step and replace its config (validated by the action's config form)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the step a name."})
+    locked = _locked(workflow)
+    holder, index = step_find(locked.definition, key)
+    holder[index] = {**holder[index], "name": name[:120], "config": config}
+    _save_definition(workflow, locked)
+    return holder[index]
+
+
+@transaction.atomic
+def step_remove(*, workflow: Workflow, key: str) -> dict:
+    """Remove a step (an if/else step with its branches)."""
+    locked = _locked(workflow)
+    holder, index = step_find(locked.definition, key)
+    removed = holder.pop(index)
+    _save_definition(workflow, locked)
+    return removed
+
+
+@transaction.atomic
+def step_move(*, workflow: Workflow, key: str, direction: str) -> None:
+    """Move a step one place "up" or "down" within its list (at an end: no change)."""
+    if direction not in ("up", "down"):
+        raise ValidationError("Move a step up or down.")
+    locked = _locked(workflow)
+    holder, index = step_find(locked.definition, key)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(holder):
+        holder[index], holder[other] = holder[other], holder[index]
+        _save_definition(workflow, locked)
+
+
+# --- checks, publishing, test runs ------------------------------------------------------------
+
+
+def workflow_problems(workflow: Workflow) -> list[str]:
+    """Why the draft cannot run yet, one clear sentence each (empty: ready to publish)."""
+    definition = workflow.definition or {}
+    problems = []
+    trigger = definition.get("trigger") or {}
+    if trigger.get("type") not in registry.TRIGGERS:
+        problems.append("Add a trigger: what starts this workflow.")
+    steps = list(steps_walk(definition.get("steps") or []))
+    if not steps:
+        problems.append("Add at least one action.")
+    for step in steps:
+        name = step.get("name") or step["key"]
+        if step.get("type") not in registry.ACTIONS:
+            problems.append(f"Step “{name}”: the action {step.get('type')!r} no longer exists.")
+            continue
+        errors = step_config_errors(workspace=workflow.workspace, step=step)
+        if errors:
+            problems.append(f"Step “{name}” is incomplete: {'; '.join(errors)}")
+        above = {s["key"] for s in steps_above(definition, step["key"])}
+        for path in sorted(variables_in(step.get("config") or {})):
+            parts = path.split(".")
+            if parts[0] == "steps" and (len(parts) < 2 or parts[1] not in above):
+                problems.append(
+                    f"Step “{name}” uses {{{{ {path} }}}}, but that step does not run before it."
+                )
+    return problems
+
+
+def workflow_publish(*, workflow: Workflow) -> WorkflowVersion:
+    """Snapshot the draft into version n+1 and make it the one new runs use.
+
+    Raises ValidationError listing every problem, and stores nothing, if the draft is not
+    ready. Runs already started keep executing the version they started with.
+    """
+    with transaction.atomic():
+        locked = (
+            Workflow.objects.select_for_update().select_related("workspace").get(pk=workflow.pk)
+        )
+        problems = workflow_problems(locked)
+        if problems:
+            raise ValidationError(problems)
+        number = (locked.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = WorkflowVersion.objects.create(
+            workflow=locked,
+            number=number,
+            definition=copy.deepcopy(locked.definition),
+            settings=workflow_settings(locked),
+            trigger_type=locked.trigger_type,
+        )
+        locked.status = Workflow.Status.PUBLISHED
+        locked.published_version = version
+        locked.save(update_fields=["status", "published_version", "updated_at"])
+    workflow.status, workflow.published_version = locked.status, version
+    return version
+
+
+def workflow_unpublish(*, workflow: Workflow) -> Workflow:
+    """Stop starting runs (runs in flight finish). The last version stays, for history."""
+    workflow.status = Workflow.Status.DRAFT
+    workflow.save(update_fields=["status", "updated_at"])
+    return workflow
+
+
+def test_run_start(*, workflow: Workflow, contact=None, trigger: dict | None = None) -> Run:
+    """Run the draft as it is now, with `trigger` or the trigger's sample payload.
+
+    The run executes a frozen copy of the draft (later edits do not change it). Stripe
+    actions on a live-mode connection only validate (see ActionContext.test_run).
+    """
+    problems = workflow_problems(workflow)
+    if problems:
+        raise ValidationError(problems)
+    if contact is not None and contact.workspace_id != workflow.workspace_id:
+        raise ValidationError("That contact belongs to another workspace.")
+    trigger_type = workflow.trigger_type
+    if trigger is None:
+        trigger = registry.trigger(trigger_type).sample(workflow.workspace)
+    with transaction.atomic():
+        run = Run.objects.create(
+            workspace=workflow.workspace,
+            workflow=workflow,
+            version=None,
+            is_test=True,
+            test_definition=copy.deepcopy(workflow.definition),
+            contact=contact,
+            trigger_type=trigger_type,
+            trigger=trigger,
+            cause=f"test:{uuid.uuid4()}",
+        )
+        run_enqueue(run)
+    return run
+
+
+test_run_start.__test__ = False  # not a test, whatever pytest thinks of its name
+
+
+# --- the variable picker -----------------------------------------------------------------------
+
+
+def variables_for_step(*, workflow: Workflow, key: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What the picker offers in step `key`: groups of (label, path), Contact, Trigger, Steps.
+
+    Steps are only those that have run when this one starts (see `steps_above`).
+    """
+    definition = workflow.definition or {}
+    contact = [
+        ("Name", "contact.name"),
+        ("E-mail", "contact.email"),
+        ("Phone", "contact.phone"),
+        ("Stripe customer ID", "contact.stripe_customer_id"),
+    ]
+    rows = workflow.workspace.contacts.order_by("-updated_at").values_list(
+        "custom_fields", flat=True
+    )[:CUSTOM_KEYS_SAMPLE]
+    custom = sorted({k for fields in rows if isinstance(fields, dict) for k in fields})
+    contact += [(k, f"contact.custom.{k}") for k in custom]
+    groups = [("Contact", contact)]
+    trigger_type = workflow.trigger_type
+    if trigger_type in registry.TRIGGERS:
+        outputs = registry.trigger(trigger_type).outputs
+        groups.append(("Trigger", [(o, f"trigger.{o}") for o in outputs]))
+    step_vars = []
+    for step in steps_above(definition, key):
+        if step.get("type") not in registry.ACTIONS:
+            continue
+        for field in registry.action(step["type"]).output_fields():
+            step_vars.append((f"{step.get('name') or step['key']}: {field}",
+                              f"steps.{step['key']}.{field}"))  # fmt: skip
+    if step_vars:
+        groups.append(("Steps", step_vars))
+    return groups

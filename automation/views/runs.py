@@ -1,0 +1,108 @@
+"""Enrollment history: a workflow's runs, one run's step timeline, retrying a failed run."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.contrib import messages
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from automation.models import Run, Workflow
+from automation.services.runs import run_retry_from_failed
+from automation.workflow_forms import RunFilterForm
+from portal import perms
+from portal.access import PortalRequest, workspace_view
+from portal.pagination import paginate
+
+STRIPE_ID = re.compile(r"^(pi|ch|cus|re|py|pm)_[A-Za-z0-9_]+$")
+LIVE = {Run.Status.QUEUED, Run.Status.RUNNING, Run.Status.RETRYING}
+
+
+def stripe_ids(value) -> list[str]:
+    """The Stripe object ids (pi_, ch_, cus_, re_ ...) anywhere in a step's outputs."""
+    if isinstance(value, dict):
+        return [found for v in value.values() for found in stripe_ids(v)]
+    if isinstance(value, list):
+        return [found for v in value for found in stripe_ids(v)]
+    return [value] if isinstance(value, str) and STRIPE_ID.match(value) else []
+
+
+def _workflow(request: PortalRequest, workflow_uuid) -> Workflow:
+    return get_object_or_404(
+        request.workspace.workflows.select_related("published_version"), uuid=workflow_uuid
+    )
+
+
+def _header(request: PortalRequest, workflow: Workflow) -> dict:
+    can_publish = perms.WORKFLOW_PUBLISH in request.workspace_perms
+    return {"workflow": workflow, "can_publish": can_publish, "tab": "runs"}
+
+
+def _json(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@workspace_view(perms.WORKFLOW_EDIT)
+@require_GET
+@vary_on_headers("HX-Request", "HX-Target")
+def run_list(request: PortalRequest, workflow_uuid):
+    workflow = _workflow(request, workflow_uuid)
+    filters = RunFilterForm(request.GET)
+    runs = workflow.runs.select_related("contact", "version")
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["status"]:
+            runs = runs.filter(status=data["status"])
+        if data["since"]:
+            runs = runs.filter(created_at__date__gte=data["since"])
+        if data["until"]:
+            runs = runs.filter(created_at__date__lte=data["until"])
+        if data["contact"].strip():
+            text = data["contact"].strip()
+            runs = runs.filter(Q(contact__name__icontains=text) | Q(contact__email__icontains=text))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {**_header(request, workflow), "filters": filters, "page": paginate(request, runs),
+               "filter_query": query.urlencode()}  # fmt: skip
+    template = "automation/runs/list.html"
+    if request.htmx and request.htmx.target == "run-results":
+        template += "#results"
+    return render(request, template, context)
+
+
+@workspace_view(perms.WORKFLOW_EDIT)
+@require_GET
+@vary_on_headers("HX-Request")
+def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
+    """One run: its steps with inputs, outputs, errors, attempts, timing and Stripe ids. While
+    it is not finished, the page polls its `live` partial every second."""
+    workflow = _workflow(request, workflow_uuid)
+    run = get_object_or_404(workflow.runs.select_related("contact", "version"), uuid=run_uuid)
+    steps = [
+        {"row": step, "stripe_ids": stripe_ids(step.outputs), "inputs": _json(step.inputs),
+         "outputs": _json(step.outputs)}
+        for step in run.steps.all()
+    ]  # fmt: skip
+    context = {**_header(request, workflow), "run": run, "steps": steps,
+               "live": run.status in LIVE, "trigger_json": _json(run.trigger)}  # fmt: skip
+    template = "automation/runs/detail.html" + ("#live" if request.htmx else "")
+    return render(request, template, context)
+
+
+@workspace_view(perms.WORKFLOW_EDIT)
+@require_POST
+def run_retry(request: PortalRequest, workflow_uuid, run_uuid):
+    """Start a failed run again at its failed step (finished steps are not repeated)."""
+    workflow = _workflow(request, workflow_uuid)
+    run = get_object_or_404(workflow.runs, uuid=run_uuid)
+    try:
+        run_retry_from_failed(run=run)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Retrying from the failed step.")
+    return redirect(run)
