@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from automation.models import Run
+from automation.services.workflows import step_add, trigger_set, workflow_create
 from integrations.services import connection_create_from_key
 from portal import perms
 from portal.permissions import workspace_permissions
@@ -58,9 +60,27 @@ PAGES = {
     "calendar_edit": (perms.WORKFLOW_EDIT, "calendar"),
     "appointment_list": (perms.WORKFLOW_EDIT, None),
     "appointment_detail": (perms.WORKFLOW_EDIT, "appointment"),
+    "workflow_list": (perms.WORKFLOW_EDIT, None),
+    "workflow_create": (perms.WORKFLOW_EDIT, None),
+    "workflow_builder": (perms.WORKFLOW_EDIT, "workflow"),
+    "workflow_rename": (perms.WORKFLOW_EDIT, "workflow"),
+    "workflow_duplicate": (perms.WORKFLOW_EDIT, "workflow"),
+    "workflow_delete": (perms.WORKFLOW_EDIT, "workflow"),
+    "workflow_publish": (perms.WORKFLOW_PUBLISH, "workflow"),
+    "workflow_trigger": (perms.WORKFLOW_EDIT, "workflow"),
+    "workflow_step_add": (perms.WORKFLOW_EDIT, "workflow"),
+    "workflow_step": (perms.WORKFLOW_EDIT, "step"),
+    "workflow_step_move": (perms.WORKFLOW_EDIT, "step"),
+    "workflow_step_remove": (perms.WORKFLOW_EDIT, "step"),
+    "workflow_settings": (perms.WORKFLOW_EDIT, "workflow"),
+    "workflow_test": (perms.WORKFLOW_EDIT, "workflow"),
+    "run_list": (perms.WORKFLOW_EDIT, "workflow"),
+    "run_detail": (perms.WORKFLOW_EDIT, "run"),
+    "run_retry": (perms.WORKFLOW_EDIT, "run"),
 }
 POST_ONLY = {"stripe_connection_check", "stripe_oauth_start", "stripe_events_fetch",
-             "stripe_event_replay"}  # fmt: skip
+             "stripe_event_replay", "workflow_duplicate", "workflow_publish",
+             "workflow_step_move", "workflow_step_remove", "run_retry"}  # fmt: skip
 
 
 def _objects(workspace, org_units, staff, sandbox):
@@ -82,14 +102,30 @@ def _objects(workspace, org_units, staff, sandbox):
         "form": ("form_uuid", FormFactory(workspace=workspace).uuid),
         "calendar": ("calendar_uuid", (calendar := CalendarFactory(workspace=workspace)).uuid),
         "appointment": ("appointment_uuid", AppointmentFactory(calendar=calendar).uuid),
+        "workflow": ("workflow_uuid", (workflow := _workflow(workspace)).uuid),
+        "step": ("step", {"workflow_uuid": workflow.uuid, "step_key": "filter"}),
+        "run": ("run", {"workflow_uuid": workflow.uuid, "run_uuid": _failed_run(workflow).uuid}),
     }
+
+
+def _workflow(workspace):
+    workflow = workflow_create(workspace=workspace, name="Pay per lead")
+    trigger_set(workflow=workflow, type="manual", config={})
+    step_add(workflow=workflow, type="filter")
+    return workflow
+
+
+def _failed_run(workflow):
+    return Run.objects.create(workspace=workflow.workspace, workflow=workflow, is_test=True,
+                              test_definition=workflow.definition, trigger_type="manual",
+                              cause="access", status=Run.Status.FAILED)  # fmt: skip
 
 
 def _url(name, needs, objects, slug="acme"):
     kwargs = {"ws": slug}
     if needs:
         key, value = objects[needs]
-        kwargs[key] = value
+        kwargs.update(value if isinstance(value, dict) else {key: value})  # dict: several args
     return reverse(name, kwargs=kwargs)
 
 
