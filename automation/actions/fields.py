@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from automation.actions.base import ActionConfigForm, ActionError
 from automation.variables import VARIABLE
 from portal.money import CURRENCIES, check_chargeable, parse_amount
 
@@ -69,3 +70,48 @@ def amount_to_minor(raw, resolved, currency: str, *, variable_in_minor_units: bo
             raise ValueError(f"The amount {text!r} is not a whole number of minor units.")
         return int(text)
     return parse_amount(text, currency)
+
+
+class StripeConfigForm(ActionConfigForm):
+    """Settings of a Stripe action: which of the workspace's accounts it uses."""
+
+    connection = connection_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        setup_connection_choices(self, self.workspace)
+
+
+class AmountConfigForm(StripeConfigForm):
+    """A Stripe action that moves an amount: typed in major units, or a variable."""
+
+    amount = forms.CharField(help_text="e.g. 49.99, or a variable such as a lead value.")
+    amount_in_minor_units = forms.BooleanField(
+        required=False, label="The variable's value is in the smallest unit (cents)"
+    )
+    currency = currency_field()
+
+    def clean(self):
+        data = super().clean()
+        data["amount"] = clean_amount(self)
+        return data
+
+
+def charge_amount(inputs: dict, ctx) -> tuple[int, str]:
+    """(minor units, currency) of the step's amount, checked against Stripe's bounds and the
+    workflow's safety settings; ActionError VALIDATION_ERROR before any Stripe call."""
+    from automation.actions import safety
+
+    currency = (inputs.get("currency") or "usd").lower()
+    try:
+        amount = amount_to_minor(
+            ctx.config.get("amount"),
+            inputs.get("amount"),
+            currency,
+            variable_in_minor_units=bool(inputs.get("amount_in_minor_units")),
+        )
+        check_chargeable(amount, currency)
+    except ValueError as error:
+        raise ActionError("VALIDATION_ERROR", str(error)) from None
+    safety.check(amount, currency, ctx)
+    return amount, currency

@@ -8,7 +8,7 @@ from django import forms
 
 from automation.actions import fields
 from automation.actions.base import Action as BaseAction
-from automation.actions.base import ActionConfigForm, ActionError
+from automation.actions.base import ActionError
 from automation.actions.stripe_common import connection_for, credentials, dry_run, stripe_errors
 from integrations.gateway.customers import customer_create
 from portal.services import contact_save
@@ -41,10 +41,9 @@ ADDRESS = (
 )
 
 
-class ConfigForm(ActionConfigForm):
+class ConfigForm(fields.StripeConfigForm):
     variable_fields = TEXT + ("account_balance",)
 
-    connection = fields.connection_field()
     name = forms.CharField(required=False, initial="{{ contact.name }}")
     phone = forms.CharField(required=False, initial="{{ contact.phone }}")
     email = forms.CharField(required=False, label="E-mail", initial="{{ contact.email }}")
@@ -65,10 +64,6 @@ class ConfigForm(ActionConfigForm):
     zip = forms.CharField(required=False, label="ZIP")
     country = forms.CharField(required=False)
     coupon = forms.CharField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        fields.setup_connection_choices(self, self.workspace)
 
     def clean_account_balance(self):
         value = (self.cleaned_data.get("account_balance") or "").strip()

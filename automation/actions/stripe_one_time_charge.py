@@ -6,39 +6,24 @@ from dataclasses import asdict, dataclass
 
 from django import forms
 
-from automation.actions import fields, safety
+from automation.actions import fields
 from automation.actions.base import Action as BaseAction
-from automation.actions.base import ActionConfigForm, ActionError
+from automation.actions.base import ActionError
 from automation.actions.stripe_common import connection_for, credentials, dry_run, stripe_errors
 from integrations.gateway.customers import cards_list
 from integrations.gateway.payments import payment_intent_create
-from portal.money import check_chargeable
 
 
-class ConfigForm(ActionConfigForm):
+class ConfigForm(fields.AmountConfigForm):
     variable_fields = ("customer_id", "description", "amount")
+    field_order = ["connection", "customer_id", "description", "amount"]
 
-    connection = fields.connection_field()
     customer_id = forms.CharField(
         label="Customer ID",
         initial="{{ contact.stripe_customer_id }}",
         help_text="The Stripe customer to charge (cus_…); their default saved card is used.",
     )
     description = forms.CharField(required=False, help_text="Shown in Stripe with the payment.")
-    amount = forms.CharField(help_text="e.g. 49.99, or a variable such as a lead value.")
-    amount_in_minor_units = forms.BooleanField(
-        required=False, label="The variable's value is in the smallest unit (cents)"
-    )
-    currency = fields.currency_field()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        fields.setup_connection_choices(self, self.workspace)
-
-    def clean(self):
-        data = super().clean()
-        data["amount"] = fields.clean_amount(self)
-        return data
 
 
 @dataclass
@@ -62,18 +47,7 @@ class Action(BaseAction):
     @classmethod
     def execute(cls, inputs, ctx):
         connection = connection_for(inputs, ctx)
-        currency = (inputs.get("currency") or "usd").lower()
-        try:
-            amount = fields.amount_to_minor(
-                ctx.config.get("amount"),
-                inputs.get("amount"),
-                currency,
-                variable_in_minor_units=bool(inputs.get("amount_in_minor_units")),
-            )
-            check_chargeable(amount, currency)
-        except ValueError as error:
-            raise ActionError("VALIDATION_ERROR", str(error)) from None
-        safety.check(amount, currency, ctx)
+        amount, currency = fields.charge_amount(inputs, ctx)
         customer = str(inputs.get("customer_id") or "").strip()
         if not customer.startswith("cus_"):
             raise ActionError("VALIDATION_ERROR", "A Stripe customer ID (cus_…) is required.")

@@ -8,23 +8,18 @@ from django import forms
 
 from automation.actions import fields
 from automation.actions.base import Action as BaseAction
-from automation.actions.base import ActionConfigForm, ActionError
+from automation.actions.base import ActionError
 from automation.actions.stripe_common import connection_for, credentials, dry_run, stripe_errors
 from integrations.gateway.payments import refund_create
 
 
-class ConfigForm(ActionConfigForm):
+class ConfigForm(fields.AmountConfigForm):
     variable_fields = ("payment", "amount")
+    field_order = ["connection", "payment", "amount"]
 
-    connection = fields.connection_field()
     payment = forms.CharField(
         label="Charge or PaymentIntent ID", help_text="ch_… or pi_…, or a variable."
     )
-    amount = forms.CharField(required=False, help_text="Blank refunds everything left.")
-    amount_in_minor_units = forms.BooleanField(
-        required=False, label="The variable's value is in the smallest unit (cents)"
-    )
-    currency = fields.currency_field()
     reason = forms.ChoiceField(
         required=False,
         choices=[
@@ -37,12 +32,8 @@ class ConfigForm(ActionConfigForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        fields.setup_connection_choices(self, self.workspace)
-
-    def clean(self):
-        data = super().clean()
-        data["amount"] = fields.clean_amount(self)
-        return data
+        self.fields["amount"].required = False
+        self.fields["amount"].help_text = "Blank refunds everything left."
 
 
 @dataclass

@@ -8,20 +8,15 @@ from django import forms
 
 from automation.actions import fields
 from automation.actions.base import Action as BaseAction
-from automation.actions.base import ActionConfigForm, ActionError
+from automation.actions.base import ActionError
 from automation.actions.stripe_common import connection_for, credentials, stripe_errors
 from integrations.gateway.payments import charge_retrieve
 
 
-class ConfigForm(ActionConfigForm):
+class ConfigForm(fields.StripeConfigForm):
     variable_fields = ("id",)
 
-    connection = fields.connection_field()
     id = forms.CharField(label="Charge ID", initial="{{ trigger.data.object.id }}")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        fields.setup_connection_choices(self, self.workspace)
 
 
 @dataclass

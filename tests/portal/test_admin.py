@@ -12,7 +12,18 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 
-from automation.models import Appointment, Availability, Calendar, Form, FormField, Submission
+from automation.models import (
+    Appointment,
+    Availability,
+    Calendar,
+    Form,
+    FormField,
+    Run,
+    StepRun,
+    Submission,
+    Workflow,
+    WorkflowVersion,
+)
 from integrations.models import StripeConnection, StripeEvent, WebhookEndpoint
 from portal.models import Contact, Membership, OrgUnit, Role, Workspace
 from tests.automation.factories import (
@@ -20,6 +31,7 @@ from tests.automation.factories import (
     CalendarFactory,
     FormFactory,
     SubmissionFactory,
+    published_workflow,
 )
 from tests.factories import (
     ContactFactory,
@@ -76,6 +88,17 @@ def _one_of_each(user) -> dict[type, object]:
         Calendar: (calendar := CalendarFactory(workspace=workspace)),
         Availability: calendar.availability.first(),
         Appointment: AppointmentFactory(calendar=calendar),
+        Workflow: (workflow := published_workflow(workspace, "manual")),
+        WorkflowVersion: workflow.published_version,
+        Run: (
+            run := Run.objects.create(
+                workspace=workspace,
+                workflow=workflow,
+                version=workflow.published_version,
+                cause="admin",
+            )
+        ),
+        StepRun: StepRun.objects.create(run=run, step_key="a", step_type="filter", name="A"),
         OrmQ: OrmQ.objects.create(
             key="default",
             payload=SignedPackage.dumps({"id": task_id, "name": "queued", "func": "math.floor"}),

@@ -1,0 +1,179 @@
+"""Django forms for building forms (staff) and for submitting them (public)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.validators import validate_slug
+
+from automation.models import Form, FormField
+
+Kind, MapsTo = FormField.Kind, FormField.MapsTo
+
+
+class FormMetaForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    slug = forms.SlugField(
+        max_length=60,
+        label="Address",
+        help_text="The public page is /f/<address>/: lowercase letters, digits and hyphens.",
+    )
+    intro = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    success_message = forms.CharField(
+        max_length=300, required=False, help_text="Shown after a submission."
+    )
+    is_active = forms.BooleanField(
+        required=False, initial=True, label="Active (the public page accepts submissions)"
+    )
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].lower()
+
+    @classmethod
+    def initial_for(cls, form: Form) -> dict:
+        return {
+            "name": form.name,
+            "slug": form.slug,
+            "intro": form.intro,
+            "success_message": form.success_message,
+            "is_active": form.is_active,
+        }
+
+
+class FieldRowForm(forms.Form):
+    label = forms.CharField(max_length=120)
+    key = forms.CharField(
+        max_length=40,
+        help_text="e.g. lead_value: the name in trigger.fields and in the contact's custom fields.",
+    )
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.TEXT)
+    maps_to = forms.ChoiceField(choices=MapsTo.choices, initial=MapsTo.CUSTOM, label="Saves to")
+    required = forms.BooleanField(required=False)
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Dropdown options, one per line.",
+    )
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"].strip().lower()
+        validate_slug(key)
+        return key.replace("-", "_")
+
+    def clean(self):
+        data = super().clean()
+        kind, maps_to = data.get("kind"), data.get("maps_to")
+        options = [line.strip() for line in (data.get("choices") or "").splitlines()]
+        data["choices"] = [o for o in options if o]
+        if kind == Kind.DROPDOWN and not data["choices"]:
+            self.add_error("choices", "A dropdown needs at least one option.")
+        if maps_to == MapsTo.EMAIL and kind != Kind.EMAIL:
+            self.add_error("kind", "Only an e-mail field can fill the contact's e-mail.")
+        if maps_to in (MapsTo.NAME, MapsTo.PHONE) and kind in (Kind.CHECKBOX, Kind.NUMBER):
+            self.add_error("maps_to", "A checkbox or number cannot fill the contact's name/phone.")
+        return data
+
+    def to_field(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "label": data["label"],
+            "key": data["key"],
+            "kind": data["kind"],
+            "maps_to": data["maps_to"],
+            "required": data["required"],
+            "choices": data["choices"] if data["kind"] == Kind.DROPDOWN else [],
+        }
+
+    @classmethod
+    def initial_for(cls, field: FormField) -> dict:
+        return {
+            "label": field.label,
+            "key": field.key,
+            "kind": field.kind,
+            "maps_to": field.maps_to,
+            "required": field.required,
+            "choices": "\n".join(field.choices),
+        }
+
+
+FieldFormSet = forms.formset_factory(FieldRowForm, extra=2, can_delete=True, max_num=50)
+
+DEFAULT_FIELDS = [
+    {"label": "Name", "key": "name", "kind": Kind.NAME, "maps_to": MapsTo.NAME, "required": True},
+    {"label": "E-mail", "key": "email", "kind": Kind.EMAIL, "maps_to": MapsTo.EMAIL,
+     "required": True},
+    {"label": "Phone", "key": "phone", "kind": Kind.PHONE, "maps_to": MapsTo.PHONE},
+]  # fmt: skip
+
+
+def field_rows(formset) -> list[dict]:
+    """The formset's filled rows (blank extra rows and deleted rows left out), in order."""
+    return [
+        row.to_field()
+        for row in formset.forms
+        if row.has_changed() and not (formset.can_delete and formset._should_delete_form(row))
+    ]
+
+
+class NumberField(forms.CharField):
+    """A number as text ("150", "49.99"): JSON-safe and exact, never a float."""
+
+    def to_python(self, value):
+        value = super().to_python(value).strip().replace(",", "")
+        if not value:
+            return ""
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise forms.ValidationError("Enter a number, such as 150 or 49.99.") from None
+        if not number.is_finite():
+            raise forms.ValidationError("Enter a number, such as 150 or 49.99.")
+        return value
+
+
+class PublicForm(forms.Form):
+    """The fields of a `Form`, for its public page; `website` is the honeypot."""
+
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, form: Form, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form_fields = list(form.fields.all())
+        for field in self.form_fields:
+            self.fields[field.key] = _input_for(field)
+        self.fields["website"] = self.fields.pop("website")  # last, out of the way
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def values(self) -> dict:
+        """JSON-safe values keyed by field key."""
+        return {f.key: self.cleaned_data.get(f.key) for f in self.form_fields}
+
+
+def _input_for(field: FormField) -> forms.Field:
+    common = {"label": field.label, "required": field.required}
+    if field.kind == Kind.EMAIL:
+        return forms.EmailField(max_length=254, **common)
+    if field.kind == Kind.NAME:
+        return forms.CharField(max_length=200, **common)
+    if field.kind == Kind.PHONE:
+        return forms.CharField(
+            max_length=40, widget=forms.TextInput(attrs={"type": "tel"}), **common
+        )
+    if field.kind == Kind.NUMBER:
+        return NumberField(
+            max_length=30, widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common
+        )
+    if field.kind == Kind.DROPDOWN:
+        choices = [("", "—")] + [(c, c) for c in field.choices]
+        return forms.ChoiceField(choices=choices, **common)
+    if field.kind == Kind.CHECKBOX:
+        return forms.BooleanField(**common)
+    return forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), **common)

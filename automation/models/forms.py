@@ -1,0 +1,105 @@
+"""Forms that end customers submit on a public page, and their submissions."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.urls import reverse
+
+from portal.models import Contact, Workspace
+
+
+class Form(models.Model):
+    """A public form (`/f/<slug>/`); each submission creates or updates a contact."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="forms")
+    name = models.CharField(max_length=120)
+    # Unique across workspaces: the public URL has no workspace in it.
+    slug = models.SlugField(max_length=60)
+    intro = models.TextField(blank=True, help_text="Shown above the fields.")
+    success_message = models.CharField(
+        max_length=300, default="Thank you, we received your answers."
+    )
+    is_active = models.BooleanField(
+        "active", default=True, help_text="An inactive form's public page answers 404."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["slug"], name="form_unique_slug")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("form_edit", args=[self.workspace.slug, self.uuid])
+
+    def get_public_url(self) -> str:
+        return reverse("public_form", args=[self.slug])
+
+
+class FormField(models.Model):
+    """One input of a form; its value goes to a contact field or a custom field named `key`."""
+
+    class Kind(models.TextChoices):
+        NAME = "name", "Name"
+        EMAIL = "email", "E-mail"
+        PHONE = "phone", "Phone"
+        TEXT = "text", "Text"
+        NUMBER = "number", "Number"
+        DROPDOWN = "dropdown", "Dropdown"
+        CHECKBOX = "checkbox", "Checkbox"
+
+    class MapsTo(models.TextChoices):
+        NAME = "name", "Contact name"
+        EMAIL = "email", "Contact e-mail"
+        PHONE = "phone", "Contact phone"
+        CUSTOM = "custom", "Custom field (named by the key)"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="fields")
+    label = models.CharField(max_length=120)
+    # The name in `trigger.fields.<key>` and, for custom fields, in Contact.custom_fields.
+    key = models.SlugField(max_length=40)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    maps_to = models.CharField(max_length=10, choices=MapsTo.choices, default=MapsTo.CUSTOM)
+    required = models.BooleanField(default=False)
+    choices = models.JSONField(default=list, blank=True, help_text="A dropdown's options.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "key"], name="formfield_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.key})"
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.form.workspace
+
+
+class Submission(models.Model):
+    """What someone sent through a form, keyed by field key (JSON-safe values)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="submissions")
+    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="submissions")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    data = models.JSONField(default=dict)
+    submitted_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["form", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.form} at {self.submitted_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,99 @@
+"""Public pages, no login: submit a form (/f/<slug>/), book an appointment (/book/<slug>/)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from automation.calendar_forms import BookingForm
+from automation.form_forms import PublicForm
+from automation.models import Appointment, Calendar, Form
+from automation.selectors import calendar_days
+from automation.services.calendars import SlotTaken, appointment_book
+from automation.services.forms import submission_create
+
+RATE_LIMIT = 5  # submissions per address and form...
+RATE_WINDOW = 10 * 60  # ...in this many seconds
+
+
+def _client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR, not X-Forwarded-For: a client can write any X-Forwarded-For it likes. Behind
+    # a proxy, the proxy must set REMOTE_ADDR to the client's address.
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _over_rate_limit(form: Form, request: HttpRequest) -> bool:
+    """Count a submission; True when the address sent more than RATE_LIMIT in the window."""
+    key = f"form-rate:{form.uuid}:{_client_address(request)}"
+    cache.add(key, 0, timeout=RATE_WINDOW)  # the window starts with the first submission
+    try:
+        return cache.incr(key) > RATE_LIMIT
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=RATE_WINDOW)
+        return False
+
+
+@require_http_methods(["GET", "POST"])
+def public_form(request: HttpRequest, slug: str):
+    form = get_object_or_404(Form.objects.select_related("workspace"), slug=slug, is_active=True)
+    context = {"object": form, "sent": request.GET.get("sent") == "1"}
+    if request.method == "POST":
+        public = PublicForm(request.POST, form=form)
+        # Refused input does not count: a person fixing typos is not a spammer.
+        if (public.is_spam or public.is_valid()) and _over_rate_limit(form, request):
+            return render(request, "automation/public/rate_limited.html", context, status=429)
+        if public.is_spam:  # the honeypot is filled: look accepted, save nothing
+            return redirect(f"{request.path}?sent=1")
+        if public.is_valid():
+            submission_create(form=form, data=public.values())
+            return redirect(f"{request.path}?sent=1")
+    else:
+        public = PublicForm(form=form)
+    context["form"] = public
+    return render(request, "automation/public/form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def public_booking(request: HttpRequest, slug: str):
+    calendar = get_object_or_404(
+        Calendar.objects.select_related("workspace"), slug=slug, is_active=True
+    )
+    booking = BookingForm(request.POST or None)
+    if request.method == "POST" and booking.is_valid():
+        data = booking.cleaned_data
+        try:
+            appointment = appointment_book(
+                calendar=calendar,
+                starts_at=data["slot"],
+                name=data["name"],
+                email=data["email"],
+                phone=data["phone"],
+            )
+        except SlotTaken as error:
+            booking.add_error("slot", error)
+        except ValidationError as error:
+            booking.add_error("slot", error.message_dict.get("slot", error.messages))
+        else:
+            return redirect(f"{request.path}?booked={appointment.uuid}")
+    booked = None
+    if request.GET.get("booked"):
+        booked = Appointment.objects.filter(
+            calendar=calendar, uuid=_uuid_or_none(request.GET["booked"])
+        ).first()
+    chosen = request.POST.get("slot", "")
+    context = {"calendar": calendar, "form": booking, "booked": booked, "chosen": chosen}
+    context["days"] = calendar_days(calendar) if booked is None else []
+    context["has_slots"] = any(day.slots for day in context["days"])
+    return render(request, "automation/public/booking.html", context)
+
+
+def _uuid_or_none(text: str):
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
