@@ -10,8 +10,15 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from integrations.services import connection_create_from_key
 from portal import perms
-from tests.factories import MembershipFactory, OrgUnitFactory, UserFactory, WorkspaceFactory
+from tests.factories import (
+    ContactFactory,
+    MembershipFactory,
+    OrgUnitFactory,
+    UserFactory,
+    WorkspaceFactory,
+)
 
 pytest_plugins = ["integrations.sandbox.pytest_plugin"]
 
@@ -91,3 +98,49 @@ def sandbox(stripe_sandbox, settings):
     settings.STRIPE_CONNECT_BASE = stripe_sandbox.url
     settings.STRIPE_JS_URL = f"{stripe_sandbox.url}/js.stripe.com/v3/"
     return stripe_sandbox
+
+
+# --- Stripe: a connected workspace and a customer with a saved card ------------------------
+
+
+@pytest.fixture
+def connection(sandbox, workspace):
+    secret, publishable, _ = sandbox.new_account(name="Acme Dental", country="US")
+    return connection_create_from_key(
+        workspace=workspace, secret_key=secret, publishable_key=publishable
+    )
+
+
+@pytest.fixture
+def stripe_client(sandbox, connection):
+    return sandbox.client(connection.secret_key)
+
+
+def saved_customer(stripe_client, card: str = "pm_card_visa", email="jane@example.com") -> str:
+    """A Stripe customer whose default payment method is `card` (a pm_card_* id or a number)."""
+    customer = stripe_client.v1.customers.create(params={"email": email, "name": "Jane Cooper"})
+    if card.startswith("pm_"):
+        method = stripe_client.v1.payment_methods.attach(card, params={"customer": customer.id})
+    else:
+        method = stripe_client.v1.payment_methods.create(
+            params={
+                "type": "card",
+                "card": {"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+            }
+        )
+        stripe_client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    stripe_client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": method.id}}
+    )
+    return customer.id
+
+
+@pytest.fixture
+def contact(workspace, stripe_client):
+    return ContactFactory(
+        workspace=workspace,
+        name="Jane Cooper",
+        email="jane@example.com",
+        stripe_customer_id=saved_customer(stripe_client),
+        custom_fields={"lead_value": "150"},
+    )

@@ -1,5 +1,6 @@
-"""Workflows against the sandbox: a connected workspace, a contact with a saved card, and a
-way to publish a workflow and run it the way a trigger would."""
+"""Workflows against the sandbox: publish a workflow and run it the way a trigger would.
+
+The connected workspace and the contact with a saved card come from tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -7,51 +8,7 @@ import pytest
 
 from automation.models import Run, Workflow, WorkflowVersion
 from automation.services.runs import runs_start_for_trigger
-from integrations.services import connection_create_from_key
-from tests.factories import ContactFactory
-
-
-@pytest.fixture
-def connection(sandbox, workspace):
-    secret, publishable, _ = sandbox.new_account(name="Acme Dental", country="US")
-    return connection_create_from_key(
-        workspace=workspace, secret_key=secret, publishable_key=publishable
-    )
-
-
-@pytest.fixture
-def stripe_client(sandbox, connection):
-    return sandbox.client(connection.secret_key)
-
-
-def saved_customer(stripe_client, card: str = "pm_card_visa", email="jane@example.com") -> str:
-    """A Stripe customer whose default payment method is `card` (a pm_card_* id or a number)."""
-    customer = stripe_client.v1.customers.create(params={"email": email, "name": "Jane Cooper"})
-    if card.startswith("pm_"):
-        method = stripe_client.v1.payment_methods.attach(card, params={"customer": customer.id})
-    else:
-        method = stripe_client.v1.payment_methods.create(
-            params={
-                "type": "card",
-                "card": {"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-            }
-        )
-        stripe_client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
-    stripe_client.v1.customers.update(
-        customer.id, params={"invoice_settings": {"default_payment_method": method.id}}
-    )
-    return customer.id
-
-
-@pytest.fixture
-def contact(workspace, stripe_client):
-    return ContactFactory(
-        workspace=workspace,
-        name="Jane Cooper",
-        email="jane@example.com",
-        stripe_customer_id=saved_customer(stripe_client),
-        custom_fields={"lead_value": "150"},
-    )
+from tests.conftest import saved_customer  # noqa: F401  (imported from here by tests)
 
 
 def publish(

@@ -30,11 +30,16 @@ def test_a_form_submission_charges_the_lead_value_to_the_saved_card(
     other = FormFactory(workspace=workspace, name="Newsletter", slug="newsletter")
     workflow = publish(
         workspace,
-        [charge_step(connection, amount="{{ contact.custom.lead_value }}",
-                     description="Lead fee: {{ trigger.form.name }}")],
+        [
+            charge_step(
+                connection,
+                amount="{{ contact.custom.lead_value }}",
+                description="Lead fee: {{ trigger.form.name }}",
+            )
+        ],
         trigger="form_submitted",
         trigger_config={"forms": [str(form.uuid)]},
-    )  # fmt: skip
+    )
     response = post_public(
         reverse("public_form", args=["lead-form"]),
         {"name": "Jane Cooper", "email": "JANE@example.com", "lead_value": "75"},
@@ -52,25 +57,39 @@ def test_a_form_submission_charges_the_lead_value_to_the_saved_card(
         "Lead fee: Lead form",
     )
     # Another form does not start this workflow.
-    post_public(reverse("public_form", args=["newsletter"]),
-                {"name": "Jane Cooper", "email": "jane@example.com"})  # fmt: skip
+    post_public(
+        reverse("public_form", args=["newsletter"]),
+        {"name": "Jane Cooper", "email": "jane@example.com"},
+    )
     assert other.submissions.count() == 1 and workflow.runs.count() == 1
 
 
 def test_a_confirmed_appointment_on_the_filtered_calendar_is_charged(
-    workspace, connection, contact, stripe_client, staff, as_user, post_public,
+    workspace,
+    connection,
+    contact,
+    stripe_client,
+    staff,
+    as_user,
+    post_public,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
-    cleaning = CalendarFactory(workspace=workspace, name="Cleaning", slug="cleaning",
-                               price_amount=12000)  # fmt: skip
+):
+    cleaning = CalendarFactory(
+        workspace=workspace, name="Cleaning", slug="cleaning", price_amount=12000
+    )
     CalendarFactory(workspace=workspace, name="Whitening", slug="whitening")
     workflow = publish(
         workspace,
-        [charge_step(connection, amount="{{ trigger.appointment.price.amount }}",
-                     amount_in_minor_units=True)],
+        [
+            charge_step(
+                connection,
+                amount="{{ trigger.appointment.price.amount }}",
+                amount_in_minor_units=True,
+            )
+        ],
         trigger="appointment_status_changed",
         trigger_config={"calendars": [str(cleaning.uuid)], "statuses": ["confirmed"]},
-    )  # fmt: skip
+    )
     slot = next(day.slots[0] for day in calendar_days(cleaning) if day.slots)
     response = post_public(
         reverse("public_booking", args=["cleaning"]),
@@ -95,9 +114,15 @@ def test_a_confirmed_appointment_on_the_filtered_calendar_is_charged(
 def test_a_booking_on_another_calendar_starts_nothing(workspace, connection, contact, post_public):
     cleaning = CalendarFactory(workspace=workspace, slug="cleaning")
     whitening = CalendarFactory(workspace=workspace, slug="whitening")
-    publish(workspace, [charge_step(connection)], trigger="appointment_booked",
-            trigger_config={"calendars": [str(cleaning.uuid)], "statuses": []})  # fmt: skip
+    publish(
+        workspace,
+        [charge_step(connection)],
+        trigger="appointment_booked",
+        trigger_config={"calendars": [str(cleaning.uuid)], "statuses": []},
+    )
     slot = next(day.slots[0] for day in calendar_days(whitening) if day.slots)
-    post_public(reverse("public_booking", args=["whitening"]),
-                {"slot": slot.isoformat(), "name": "Jane", "email": "jane@example.com"})  # fmt: skip
+    post_public(
+        reverse("public_booking", args=["whitening"]),
+        {"slot": slot.isoformat(), "name": "Jane", "email": "jane@example.com"},
+    )
     assert Appointment.objects.count() == 1 and not Run.objects.exists()
