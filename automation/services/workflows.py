@@ -108,6 +108,18 @@ def config_initial(action, config: dict) -> dict:
     return initial
 
 
+def _default_config(action, workspace) -> dict:
+    """What the settings form shows a new step with (the default Integration, the suggested
+    variables, USD), stored so the step is as complete as it looks."""
+    form = action.config_form(workspace=workspace)
+    config = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value not in (None, "", False) and not callable(value):
+            config[name] = value
+    return config
+
+
 def step_config_errors(*, workspace, step: dict) -> list[str]:
     """What is missing or wrong in a step's stored config (empty when complete)."""
     action = registry.action(step["type"])
@@ -235,7 +247,7 @@ def step_add(
     branch: tuple[str, str] | None = None,
     after: str | None = None,
 ) -> dict:
-    """Add a step of action `type`, named after the action, with an empty config.
+    """Add a step of action `type`, named after the action, with its form's defaults.
 
     `branch` is (if/else step key, "then" or "else") for a step inside a branch, None for the
     main line. `after` is the key of the step to insert after; "" inserts first; None appends.
@@ -254,7 +266,12 @@ def step_add(
         if side not in BRANCHES or side not in parent:
             raise ValidationError("Steps can only be added to the branches of an if/else step.")
         steps = parent[side]
-    step = {"key": _unique_key(definition, type), "type": type, "name": action.label, "config": {}}
+    step = {
+        "key": _unique_key(definition, type),
+        "type": type,
+        "name": action.label,
+        "config": _default_config(action, workflow.workspace),
+    }
     if action.kind == "branch":
         step.update(then=[], **{"else": []})
     if after is None:
@@ -327,7 +344,7 @@ def workflow_problems(workflow: Workflow) -> list[str]:
             continue
         errors = step_config_errors(workspace=workflow.workspace, step=step)
         if errors:
-            problems.append(f"Step “{name}” is incomplete: {'; '.join(errors)}")
+            problems.append(f"Step “{name}” is incomplete: {' '.join(errors)}")
         above = {s["key"] for s in steps_above(definition, step["key"])}
         for path in sorted(variables_in(step.get("config") or {})):
             parts = path.split(".")

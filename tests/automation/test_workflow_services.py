@@ -101,7 +101,9 @@ def test_step_keys_come_from_the_type_and_stay_unique(workflow):
     first = services.step_add(workflow=workflow, type="stripe_one_time_charge")
     second = services.step_add(workflow=workflow, type="stripe_one_time_charge")
     assert (first["key"], second["key"]) == ("stripe_one_time_charge", "stripe_one_time_charge_2")
-    assert first["name"] == "Stripe one-time charge" and first["config"] == {}
+    assert first["name"] == "Stripe one-time charge"
+    # The form's defaults are stored, so the step is as complete as the builder shows it.
+    assert first["config"] == {"customer_id": "{{ contact.stripe_customer_id }}", "currency": "usd"}
     workflow.refresh_from_db()
     assert [s["key"] for s in workflow.definition["steps"]] == [first["key"], second["key"]]
 
