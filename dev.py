@@ -138,6 +138,10 @@ def run_env() -> dict:
     return env
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
 def serve() -> int:
     setup()
     for port in (WEB_PORT, SANDBOX_PORT):
@@ -147,7 +151,11 @@ def serve() -> int:
     say("Migrating the database (SQLite in var/ unless DATABASE_URL is set)")
     run(PYTHON, "manage.py", "migrate", "--no-input", env=env)
     processes = Processes()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    # Ctrl-C, a closed terminal and SIGTERM all stop everything. SIGINT is set explicitly:
+    # a shell that starts us in the background would otherwise leave it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _interrupt)
     try:
         say(f"Starting the Stripe sandbox on {SANDBOX_URL}")
         sandbox = processes.start(
