@@ -16,7 +16,7 @@ class CalendarForm(forms.Form):
     slug = forms.SlugField(
         max_length=60,
         label="Address",
-        help_text="The booking page is /book/<address>/: lowercase letters, digits and hyphens.",
+        help_text="The booking page is /book/this-address/: lowercase letters, digits and hyphens.",
     )
     slot_minutes = forms.IntegerField(
         min_value=5, max_value=24 * 60, initial=30, label="Slot length (minutes)"

@@ -17,7 +17,7 @@ class FormMetaForm(forms.Form):
     slug = forms.SlugField(
         max_length=60,
         label="Address",
-        help_text="The public page is /f/<address>/: lowercase letters, digits and hyphens.",
+        help_text="The public page is /f/this-address/: lowercase letters, digits and hyphens.",
     )
     intro = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     success_message = forms.CharField(
