@@ -7,12 +7,14 @@ import io
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from automation.models import Calendar, Form, Workflow, WorkflowVersion
 from integrations.models import StripeConnection
 from portal.management.commands.demo_data import DEMO_SECRET_KEY, PASSWORD
 from portal.models import Contact, Membership, OrgUnit, Role, Workspace
 from portal.permissions import workspace_permissions
 
-MODELS = [get_user_model(), Workspace, OrgUnit, Role, Membership, Contact, StripeConnection]
+MODELS = [get_user_model(), Workspace, OrgUnit, Role, Membership, Contact, StripeConnection,
+          Form, Calendar, Workflow, WorkflowVersion]  # fmt: skip
 
 
 def _counts():
@@ -68,3 +70,20 @@ def test_a_sandbox_that_lost_its_data_gets_the_customers_again(sandbox, db):
     client = sandbox.client(DEMO_SECRET_KEY)
     for contact in Contact.objects.exclude(stripe_customer_id=""):
         assert client.v1.customers.retrieve(contact.stripe_customer_id).email == contact.email
+
+
+def test_the_demo_lead_form_charges_the_lead_fee_through_the_published_workflow(
+    sandbox, db, client, django_capture_on_commit_callbacks
+):
+    call_command("demo_data", stdout=io.StringIO())
+    workflow = Workflow.objects.get(name="Pay per lead")
+    assert workflow.status == "published"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/f/acme-lead-form/",
+            {"name": "Jane Cooper", "email": "jane.cooper@example.com", "lead_value": "80"},
+        )
+    run = workflow.runs.get()
+    assert run.status == "succeeded", run.error_message
+    intents = sandbox.client(DEMO_SECRET_KEY).v1.payment_intents.list().data
+    assert [i.amount for i in intents] == [8000]

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from automation.demo import demo_automation
 from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import customer_create, customer_retrieve, payment_method_attach
 from integrations.gateway.errors import NOT_FOUND, GatewayError
@@ -74,6 +75,8 @@ class Command(BaseCommand):
             for contact, row in zip(contacts, CONTACTS, strict=True):
                 if row[4]:
                     self._stripe_customer(connection, contact, row[4])
+        with transaction.atomic():
+            demo_automation(acme, connection)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
 
     def _user(self, email: str, first: str, last: str):
