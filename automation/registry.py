@@ -20,6 +20,7 @@ TRIGGERS: dict[str, tuple[str, str]] = {
     "stripe_charge_event": ("Stripe charge event", "automation.triggers.stripe.ChargeEvent"),
     "stripe_customer_event": ("Stripe customer event", "automation.triggers.stripe.CustomerEvent"),
     "invoice_paid": ("Invoice paid", "automation.triggers.invoices.InvoicePaid"),
+    "payment_link_paid": ("Payment link paid", "automation.triggers.billing.PaymentLinkPaid"),
     "manual": ("Manual (for testing)", "automation.triggers.manual.Manual"),
 }
 
@@ -41,6 +42,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "automation.actions.stripe_retrieve_charge.Action",
     ),
     "stripe_refund": ("Stripe refund", "automation.actions.stripe_refund.Action"),
+    "send_payment_link": ("Send payment link", "automation.actions.send_payment_link.Action"),
     "filter": ("Filter (stop unless)", "automation.actions.filter.Action"),
     "if_else": ("If / else", "automation.actions.if_else.Action"),
     "send_email": ("Send e-mail", "automation.actions.send_email.Action"),

@@ -163,7 +163,10 @@ STRIPE_CONNECT_CLIENT_ID = env("STRIPE_CONNECT_CLIENT_ID", default="")
 STRIPE_CONNECT_SECRET_KEY = env("STRIPE_CONNECT_SECRET_KEY", default="")
 # Who hears about Stripe events (dotted paths of callables taking a StripeEvent); an explicit
 # list, so integrations never imports the apps above it.
-STRIPE_EVENT_SUBSCRIBERS: list[str] = ["automation.subscribers.on_stripe_event"]
+STRIPE_EVENT_SUBSCRIBERS: list[str] = [
+    "billing.subscribers.on_stripe_event",
+    "automation.subscribers.on_stripe_event",
+]
 # What uses a connection (dotted paths of callables returning [(label, url)]), listed before
 # a connection is removed.
 STRIPE_CONNECTION_USAGE: list[str] = ["automation.usage.workflows_using_connection"]

@@ -10,8 +10,10 @@ from automation.actions import fields
 from automation.actions.base import Action as BaseAction
 from automation.actions.base import ActionError
 from automation.actions.stripe_common import connection_for, credentials, dry_run, stripe_errors
+from billing.models import Payment
+from billing.services.charges import ChargeError, charge_off_session
+from billing.services.links import payment_link_for_step
 from integrations.gateway.customers import cards_list
-from integrations.gateway.payments import payment_intent_create
 
 
 class ConfigForm(fields.AmountConfigForm):
@@ -24,6 +26,10 @@ class ConfigForm(fields.AmountConfigForm):
         help_text="The Stripe customer to charge (cus_…); their default saved card is used.",
     )
     description = forms.CharField(required=False, help_text="Shown in Stripe with the payment.")
+    send_link_when_declined = forms.BooleanField(
+        required=False,
+        label="If the card needs the customer, e-mail them a payment link instead",
+    )
 
 
 @dataclass
@@ -51,40 +57,73 @@ class Action(BaseAction):
         customer = str(inputs.get("customer_id") or "").strip()
         if not customer.startswith("cus_"):
             raise ActionError("VALIDATION_ERROR", "A Stripe customer ID (cus_…) is required.")
-        creds = credentials(connection)
         with stripe_errors():
-            cards = cards_list(creds, customer_id=customer)
+            cards = cards_list(credentials(connection), customer_id=customer)
+        description = str(inputs.get("description") or "")
         if not cards:
-            raise ActionError(
-                "PAYMENT_REQUIRED", "The customer has no saved card to charge; send a payment link."
+            _needs_customer(
+                inputs,
+                ctx,
+                amount,
+                currency,
+                description,
+                "The customer has no saved card to charge",
             )
-        request = {
-            "amount": amount,
-            "currency": currency,
-            "customer": customer,
-            "payment_method": cards[0].id,
-            "description": inputs.get("description") or "",
-        }
         if dry_run(connection, ctx):
             return asdict(
                 Output("(test run: not sent)", "not_sent", amount, currency, customer, "")
             )
-        with stripe_errors():
-            intent = payment_intent_create(
-                creds,
-                **request,
-                confirm=True,
-                off_session=True,
-                metadata={"portal_run": str(ctx.run.uuid), "portal_step": ctx.step_key},
-                idempotency_key=ctx.idempotency_key,
-            )
+        try:
+            with stripe_errors():
+                payment = charge_off_session(
+                    workspace=ctx.workspace,
+                    connection=connection,
+                    contact=ctx.contact,
+                    customer_id=customer,
+                    payment_method_id=cards[0].id,
+                    amount=amount,
+                    currency=currency,
+                    description=description,
+                    idempotency_key=ctx.idempotency_key,
+                    source=Payment.Source.WORKFLOW,
+                    origin=ctx.idempotency_key,
+                )
+        except ChargeError as declined:
+            if declined.needs_customer:
+                _needs_customer(
+                    inputs,
+                    ctx,
+                    amount,
+                    currency,
+                    description,
+                    "The card needs the customer to authenticate",
+                )
+            message = f"{declined.error.message} ({declined.code})"
+            raise ActionError("PAYMENT_REQUIRED", message) from None
         return asdict(
             Output(
-                intent.id,
-                intent.status,
-                intent.amount,
-                intent.currency,
-                intent.customer,
-                intent.latest_charge,
+                payment.stripe_payment_intent_id,
+                payment.status,
+                payment.amount,
+                payment.currency,
+                customer,
+                payment.stripe_charge_id,
             )
         )
+
+
+def _needs_customer(inputs, ctx, amount, currency, description, reason: str):
+    """Stop with the reason; when the step says so, e-mail the customer a payment link."""
+    if inputs.get("send_link_when_declined") and ctx.contact is not None and not ctx.test_run:
+        link = payment_link_for_step(
+            workspace=ctx.workspace,
+            contact=ctx.contact,
+            amount=amount,
+            currency=currency,
+            description=description,
+            origin=ctx.idempotency_key,
+        )
+        raise ActionError(
+            "PAYMENT_REQUIRED", f"{reason}; a payment link was e-mailed to {link.contact.email}."
+        )
+    raise ActionError("PAYMENT_REQUIRED", f"{reason}; send a payment link.")

@@ -114,7 +114,7 @@ class Appointment(models.Model):
 
     class PaymentStatus(models.TextChoices):
         UNPAID = "unpaid", "Unpaid"
-        CHARGED_IN_FULL = "charged_in_full", "Charged in full"
+        CHARGED_IN_FULL = "charged_in_full", "Charged in Full"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="appointments")

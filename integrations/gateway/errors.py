@@ -46,6 +46,7 @@ class GatewayError(Exception):
         stripe_code: str = "",
         decline_code: str = "",
         request_id: str = "",
+        payment_intent_id: str = "",
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -54,6 +55,7 @@ class GatewayError(Exception):
         self.stripe_code = stripe_code
         self.decline_code = decline_code
         self.request_id = request_id
+        self.payment_intent_id = payment_intent_id  # a decline names the intent it declined
 
     @property
     def retryable(self) -> bool:
@@ -68,6 +70,8 @@ def normalize(exc: stripe.StripeError) -> GatewayError:
         (getattr(error, "code", None) or getattr(exc, "code", None) or "") if error else ""
     )
     decline_code = getattr(error, "decline_code", None) or "" if error else ""
+    intent = getattr(error, "payment_intent", None) if error else None
+    intent_id = (intent.get("id") if hasattr(intent, "get") else getattr(intent, "id", "")) or ""
     if isinstance(exc, stripe.APIConnectionError):
         code = PROVIDER_ERROR
         message = "Stripe could not be reached or did not answer in time."
@@ -87,6 +91,7 @@ def normalize(exc: stripe.StripeError) -> GatewayError:
         stripe_code=stripe_code,
         decline_code=decline_code,
         request_id=getattr(exc, "request_id", None) or "",
+        payment_intent_id=intent_id,
     )
 
 

@@ -22,6 +22,11 @@ class PaymentIntent:
     last_error_message: str = ""
 
 
+def payment_intent_from_event(obj: dict) -> PaymentIntent:
+    """The PaymentIntent carried by a `payment_intent.*` event."""
+    return _intent(obj)
+
+
 def _intent(obj: dict) -> PaymentIntent:
     error = obj.get("last_payment_error") or {}
     charge = obj.get("latest_charge") or ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from automation.actions.stripe_one_time_charge import ConfigForm
+from billing.models import Payment, PaymentLink
 from tests.automation.conftest import charge_step, publish, saved_customer
 from tests.factories import ContactFactory
 
@@ -140,7 +141,40 @@ def test_a_card_that_needs_the_customer_stops_with_that_reason(
     publish(workspace, [charge_step(connection)])
     run = trigger_run(workspace, contact=contact)
     assert (run.status, run.error_code) == ("failed", "PAYMENT_REQUIRED")
-    assert "authentication_required" in run.error_message
+    assert "needs the customer to authenticate" in run.error_message
+    payment = Payment.objects.get()  # the ledger keeps the refused attempt
+    assert (payment.status, payment.failure_code) == ("failed", "authentication_required")
+
+
+def test_a_card_that_needs_the_customer_gets_a_payment_link_when_the_step_says_so(
+    workspace, connection, stripe_client, trigger_run, mailoutbox, sandbox
+):
+    contact = ContactFactory(
+        workspace=workspace,
+        email="jane@example.com",
+        stripe_customer_id=saved_customer(stripe_client, "4000002760003184"),
+    )
+    publish(workspace, [charge_step(connection, send_link_when_declined=True)])
+    run = trigger_run(workspace, contact=contact)
+    assert (run.status, run.error_code) == ("failed", "PAYMENT_REQUIRED")
+    assert "a payment link was e-mailed to jane@example.com" in run.error_message
+    link = PaymentLink.objects.get()
+    assert (link.amount, link.contact, link.origin) == (
+        4999,
+        contact,
+        f"run:{run.uuid}:step:charge",
+    )
+    (message,) = mailoutbox
+    assert link.get_absolute_url() in message.body
+
+
+def test_a_successful_charge_is_in_the_ledger(workspace, connection, contact, trigger_run):
+    publish(workspace, [charge_step(connection)])
+    run = trigger_run(workspace, contact=contact)
+    payment = Payment.objects.get()
+    assert (payment.status, payment.source, payment.amount) == ("succeeded", "workflow", 4999)
+    assert payment.idempotency_key == f"run:{run.uuid}:step:charge"
+    assert payment.stripe_payment_intent_id == run.steps.get().outputs["id"]
 
 
 def test_a_customer_without_a_saved_card_fails_with_a_clear_reason(

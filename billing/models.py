@@ -1,0 +1,187 @@
+"""The payments ledger, payment links and refunds.
+
+Every attempt to take money, from any source, is one `Payment` row created before Stripe is
+called; its `idempotency_key` is what Stripe sees, so a retried or repeated attempt never
+charges twice. Webhooks and return pages bring the row in step with Stripe.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from automation.models import Appointment
+from integrations.models import StripeConnection
+from portal.models import Contact, Workspace
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        REQUIRES_ACTION = "requires_action", "Needs the customer"
+        PROCESSING = "processing", "Processing"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    class Source(models.TextChoices):
+        WORKFLOW = "workflow", "Workflow"
+        CARD_ON_FILE = "card_on_file", "Card on file"
+        NEW_CARD = "new_card", "New card"
+        PAYMENT_LINK = "payment_link", "Payment link"
+        INVOICE = "invoice", "Invoice"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="payments")
+    connection = models.ForeignKey(
+        StripeConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    # Who or what started it: a user, or e.g. "run:<uuid>:step:<key>".
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    origin = models.CharField(max_length=255, blank=True)
+    # Sent to Stripe with the creating call; unique, so an attempt is one row whatever repeats.
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    amount_refunded = models.PositiveBigIntegerField(default=0)
+    description = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    payment_method_id = models.CharField(max_length=255, blank=True)
+    failure_code = models.CharField(max_length=100, blank=True)
+    failure_message = models.TextField(blank=True)
+    appointments = models.ManyToManyField(Appointment, blank=True, related_name="payments")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("payment_detail", args=[self.workspace.slug, self.uuid])
+
+    @property
+    def refundable(self) -> int:
+        """What can still be refunded, in minor units."""
+        if self.status != self.Status.SUCCEEDED:
+            return 0
+        return self.amount - self.amount_refunded
+
+    @property
+    def refund_state(self) -> str:
+        if not self.amount_refunded:
+            return ""
+        return "refunded" if self.amount_refunded >= self.amount else "partially refunded"
+
+
+class PaymentEvent(models.Model):
+    """A line of a payment's timeline (created, confirmed by the return page, webhook, ...)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class PaymentLink(models.Model):
+    """A link e-mailed to a customer: `/pay/<token>/`, single use once paid."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+        CANCELLED = "cancelled", "Cancelled"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="payment_links")
+    connection = models.ForeignKey(
+        StripeConnection, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="payment_links")
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=500)
+    appointments = models.ManyToManyField(Appointment, blank=True, related_name="payment_links")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    origin = models.CharField(max_length=255, blank=True, help_text="e.g. a workflow step")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_count = models.PositiveIntegerField(default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="link"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Payment link {self.uuid} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("public_pay", args=[self.token])
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.OPEN and timezone.now() >= self.expires_at
+
+    @property
+    def payable(self) -> bool:
+        return self.status == self.Status.OPEN and not self.is_expired
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="refunds")
+    amount = models.PositiveBigIntegerField()
+    reason = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    failure_message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount} of {self.payment_id} ({self.status})"

@@ -1,0 +1,224 @@
+"""Charging a customer: off-session with a saved card, or a new card confirmed by Stripe.js."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from billing.models import Payment
+from billing.services.ledger import (
+    FINAL,
+    payment_apply_intent,
+    payment_fail,
+    payment_log,
+    payment_start,
+)
+from integrations.gateway.client import credentials_for
+from integrations.gateway.customers import customer_create
+from integrations.gateway.errors import GatewayError
+from integrations.gateway.payments import payment_intent_create, payment_intent_retrieve
+from integrations.selectors import default_connection
+from portal.money import check_chargeable
+from portal.services import contact_save
+
+
+class ChargeError(Exception):
+    """A charge Stripe refused; `message` is Stripe's reason in plain words."""
+
+    def __init__(self, payment: Payment, error: GatewayError):
+        super().__init__(error.message)
+        self.payment, self.error = payment, error
+        self.code = error.decline_code or error.stripe_code or error.code
+
+    @property
+    def needs_customer(self) -> bool:
+        """Authentication required: only the customer can complete it (send a payment link)."""
+        return self.code in ("authentication_required", "card_declined_authentication_required")
+
+
+def usable_connection(workspace):
+    connection = default_connection(workspace)
+    if connection is None or connection.health not in ("ok", "unknown"):
+        raise ValidationError(
+            "Payments are not set up for this workspace: connect a working Stripe account first."
+        )
+    return connection
+
+
+def charge_off_session(
+    *,
+    workspace,
+    connection,
+    contact,
+    customer_id: str,
+    payment_method_id: str,
+    amount: int,
+    currency: str,
+    description: str,
+    idempotency_key: str,
+    source: str,
+    origin: str = "",
+    user=None,
+    appointments=(),
+) -> Payment:
+    """Charge a saved card now, without the customer. One ledger row per idempotency key:
+    calling this again with the same key returns the same payment and charges nothing more.
+
+    Raises ChargeError for a decline (recorded as failed), GatewayError for a retryable
+    failure (the row stays pending; retry with the same key).
+    """
+    check_chargeable(amount, currency)
+    payment = payment_start(
+        idempotency_key=idempotency_key,
+        appointments=appointments,
+        defaults={
+            "workspace": workspace,
+            "connection": connection,
+            "contact": contact,
+            "source": source,
+            "origin": origin,
+            "started_by": user,
+            "amount": amount,
+            "currency": currency.lower(),
+            "description": description,
+            "stripe_customer_id": customer_id,
+            "payment_method_id": payment_method_id,
+        },
+    )
+    if payment.status in FINAL or payment.status == Payment.Status.PROCESSING:
+        return payment  # this attempt already went through
+    try:
+        intent = payment_intent_create(
+            credentials_for(connection),
+            amount=payment.amount,
+            currency=payment.currency,
+            customer=customer_id,
+            payment_method=payment_method_id,
+            description=description,
+            confirm=True,
+            off_session=True,
+            metadata={"portal_payment": str(payment.uuid), "portal_origin": origin},
+            idempotency_key=idempotency_key,
+        )
+    except GatewayError as error:
+        if error.retryable:
+            payment_log(payment, "retry", f"{error.code}: {error.message}")
+            raise
+        payment_fail(
+            payment=payment,
+            code=error.decline_code or error.stripe_code or error.code,
+            message=error.message,
+            intent_id=error.payment_intent_id,
+        )
+        raise ChargeError(payment, error) from None
+    return payment_apply_intent(payment=payment, intent=intent, via="api")
+
+
+def charge_card_on_file(
+    *,
+    workspace,
+    contact,
+    payment_method_id: str,
+    amount: int,
+    currency: str,
+    description: str,
+    user,
+    attempt,
+) -> Payment:
+    """Staff charge a contact's saved card. `attempt` is the charge form's own token: a double
+    click or a resubmitted form is the same attempt, the same row and the same Stripe key."""
+    if not contact.stripe_customer_id:
+        raise ValidationError("This contact has no Stripe customer, so no card on file.")
+    return charge_off_session(
+        workspace=workspace,
+        connection=usable_connection(workspace),
+        contact=contact,
+        customer_id=contact.stripe_customer_id,
+        payment_method_id=payment_method_id,
+        amount=amount,
+        currency=currency,
+        description=description,
+        idempotency_key=f"payment:{attempt}:intent",
+        source=Payment.Source.CARD_ON_FILE,
+        user=user,
+    )
+
+
+def contact_customer_ensure(*, contact, connection) -> str:
+    """The contact's Stripe customer, created (once: the key is the contact's) if missing."""
+    if contact.stripe_customer_id:
+        return contact.stripe_customer_id
+    customer = customer_create(
+        credentials_for(connection),
+        name=contact.name,
+        email=contact.email,
+        idempotency_key=f"contact:{contact.uuid}:customer:{connection.account_id}",
+        metadata={"portal_contact": str(contact.uuid)},
+    )
+    contact_save(workspace=contact.workspace, contact=contact, stripe_customer_id=customer.id)
+    return customer.id
+
+
+def new_card_payment_start(
+    *,
+    workspace,
+    contact,
+    amount: int,
+    currency: str,
+    description: str,
+    user,
+    attempt,
+    source=Payment.Source.NEW_CARD,
+    idempotency_key: str = "",
+    appointments=(),
+) -> tuple[Payment, str]:
+    """A PaymentIntent the page confirms with Stripe.js (card data never reaches us).
+
+    Returns the ledger row and the intent's client secret. The same attempt returns the same
+    intent. "Save this card" is the page's `setup_future_usage` at confirmation: Stripe then
+    attaches the card to the contact's customer (the intent's parameters never change).
+    """
+    check_chargeable(amount, currency)
+    connection = usable_connection(workspace)
+    customer_id = contact_customer_ensure(contact=contact, connection=connection)
+    key = idempotency_key or f"payment:{attempt}:intent"
+    payment = payment_start(
+        idempotency_key=key,
+        appointments=appointments,
+        defaults={
+            "workspace": workspace,
+            "connection": connection,
+            "contact": contact,
+            "source": source,
+            "started_by": user,
+            "amount": amount,
+            "currency": currency.lower(),
+            "description": description,
+            "stripe_customer_id": customer_id,
+        },
+    )
+    intent = payment_intent_create(
+        credentials_for(connection),
+        amount=payment.amount,
+        currency=payment.currency,
+        customer=customer_id,
+        description=payment.description,
+        receipt_email=contact.email,
+        metadata={"portal_payment": str(payment.uuid)},
+        idempotency_key=key,
+    )
+    if not payment.stripe_payment_intent_id:
+        with transaction.atomic():
+            Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=intent.id)
+        payment.stripe_payment_intent_id = intent.id
+    return payment, intent.client_secret
+
+
+def payment_refresh(*, payment: Payment, via: str = "return page") -> Payment:
+    """Ask Stripe how the payment stands (after Stripe.js confirmed it in the browser)."""
+    if not payment.stripe_payment_intent_id or payment.connection is None:
+        return payment
+    intent = payment_intent_retrieve(
+        credentials_for(payment.connection), payment_intent_id=payment.stripe_payment_intent_id
+    )
+    return payment_apply_intent(payment=payment, intent=intent, via=via)

@@ -1,0 +1,100 @@
+"""What happens once when a payment succeeds: bookings charged, the link paid, e-mails,
+and the "payment link paid" trigger. Called inside the transaction that records success.
+
+E-mails go out after the commit and are "robust": a mail server failing never undoes or
+repeats the recording of a payment."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from automation.models import Appointment
+from automation.services.runs import runs_start_for_trigger
+from billing.models import Payment, PaymentLink
+from portal import perms
+from portal.models import Membership
+from portal.money import format_amount
+from portal.permissions import workspace_permissions
+
+
+def payment_succeeded(payment: Payment) -> None:
+    payment.appointments.update(payment_status=Appointment.PaymentStatus.CHARGED_IN_FULL)
+    link = PaymentLink.objects.filter(payment=payment).select_related("contact").first()
+    if link is not None:
+        PaymentLink.objects.filter(pk=link.pk).update(
+            status=PaymentLink.Status.PAID, paid_at=timezone.now()
+        )
+        link.appointments.update(payment_status=Appointment.PaymentStatus.CHARGED_IN_FULL)
+        runs_start_for_trigger(
+            workspace=payment.workspace,
+            trigger_type="payment_link_paid",
+            trigger=_link_trigger(link, payment),
+            cause=f"payment_link_paid:{link.uuid}",
+            contact=link.contact,
+        )
+        transaction.on_commit(lambda: _receipt_email(payment.pk), robust=True)
+    if payment.source in (Payment.Source.PAYMENT_LINK, Payment.Source.NEW_CARD):
+        transaction.on_commit(lambda: _admin_email(payment.pk), robust=True)
+
+
+def _link_trigger(link: PaymentLink, payment: Payment) -> dict:
+    return {
+        "type": "payment_link_paid",
+        "payment_link": {"id": str(link.uuid), "description": link.description},
+        "payment": {
+            "id": str(payment.uuid),
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "payment_intent": payment.stripe_payment_intent_id,
+            "charge": payment.stripe_charge_id,
+        },
+    }
+
+
+def administrators(workspace) -> list[str]:
+    """The e-mail addresses of the workspace's owners (those who manage it)."""
+    memberships = Membership.objects.filter(workspace=workspace).select_related("user")
+    return sorted(
+        m.user.email
+        for m in memberships
+        if m.user.email and perms.WORKSPACE_MANAGE in workspace_permissions(m.user, workspace)
+    )
+
+
+def _admin_email(payment_pk: int) -> None:
+    payment = Payment.objects.select_related("workspace", "contact").get(pk=payment_pk)
+    if not payment.workspace.notify_admins_of_payments:
+        return
+    recipients = administrators(payment.workspace)
+    if not recipients:
+        return
+    amount = format_amount(payment.amount, payment.currency)
+    who = payment.contact.name if payment.contact else "A customer"
+    send_mail(
+        subject=f"{who} paid {amount}",
+        message=render_to_string(
+            "billing/emails/admin_paid.txt",
+            {"payment": payment, "amount": amount, "site_url": settings.SITE_URL},
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+
+
+def _receipt_email(payment_pk: int) -> None:
+    payment = Payment.objects.select_related("workspace", "contact").get(pk=payment_pk)
+    if not (payment.contact and payment.contact.email):
+        return
+    send_mail(
+        subject=f"Your receipt from {payment.workspace.name}",
+        message=render_to_string(
+            "billing/emails/receipt.txt",
+            {"payment": payment, "amount": format_amount(payment.amount, payment.currency)},
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[payment.contact.email],
+    )
