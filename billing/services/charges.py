@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -15,7 +17,7 @@ from billing.services.ledger import (
 )
 from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import customer_create
-from integrations.gateway.errors import GatewayError
+from integrations.gateway.errors import CONFLICT, GatewayError
 from integrations.gateway.payments import payment_intent_create, payment_intent_retrieve
 from integrations.selectors import default_connection
 from portal.money import check_chargeable
@@ -87,30 +89,33 @@ def charge_off_session(
     )
     if payment.status in FINAL or payment.status == Payment.Status.PROCESSING:
         return payment  # this attempt already went through
-    try:
-        intent = payment_intent_create(
-            credentials_for(connection),
-            amount=payment.amount,
-            currency=payment.currency,
-            customer=customer_id,
-            payment_method=payment_method_id,
-            description=description,
-            confirm=True,
-            off_session=True,
-            metadata={"portal_payment": str(payment.uuid), "portal_origin": origin},
-            idempotency_key=idempotency_key,
-        )
-    except GatewayError as error:
-        if error.retryable:
-            payment_log(payment, "retry", f"{error.code}: {error.message}")
-            raise
-        payment_fail(
-            payment=payment,
-            code=error.decline_code or error.stripe_code or error.code,
-            message=error.message,
-            intent_id=error.payment_intent_id,
-        )
-        raise ChargeError(payment, error) from None
+    for wait in (0.5, 1.0, 2.0, None):
+        try:
+            intent = payment_intent_create(
+                credentials_for(connection),
+                amount=payment.amount,
+                currency=payment.currency,
+                customer=customer_id,
+                payment_method=payment_method_id,
+                description=description,
+                confirm=True,
+                off_session=True,
+                metadata={"portal_payment": str(payment.uuid), "portal_origin": origin},
+                idempotency_key=idempotency_key,
+            )
+            break
+        except GatewayError as error:
+            if error.code == CONFLICT and wait is not None:
+                time.sleep(wait)  # the same attempt is in flight elsewhere: take its answer
+                continue
+            if error.retryable:
+                payment_log(payment, "retry", f"{error.code}: {error.message}")
+                raise
+            code = error.decline_code or error.stripe_code or error.code
+            payment_fail(
+                payment=payment, code=code, message=error.message, intent_id=error.payment_intent_id
+            )
+            raise ChargeError(payment, error) from None
     return payment_apply_intent(payment=payment, intent=intent, via="api")
 
 
