@@ -15,7 +15,7 @@ def on_stripe_event(event) -> None:
     if event.type.startswith("payment_intent."):
         payment = Payment.objects.filter(
             workspace=workspace, stripe_payment_intent_id=obj.get("id", "")
-        ).first()
+        ).first() or _by_metadata(workspace, obj)
         if payment is not None:
             payment_apply_intent(
                 payment=payment, intent=payment_intent_from_event(obj), via="webhook"
@@ -39,3 +39,15 @@ def _refunded(workspace, charge: dict) -> None:
             payment.amount_refunded = min(refunded, payment.amount)
             payment.save(update_fields=["amount_refunded", "updated_at"])
             payment_log(payment, "webhook", "Refund recorded from Stripe")
+
+
+def _by_metadata(workspace, intent: dict):
+    """A payment whose creating call lost its answer knows no intent id yet: the intent's
+    metadata names our row."""
+    row = (intent.get("metadata") or {}).get("portal_payment")
+    if not row:
+        return None
+    try:
+        return Payment.objects.filter(workspace=workspace, uuid=row).first()
+    except ValueError:
+        return None

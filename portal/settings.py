@@ -167,6 +167,9 @@ STRIPE_EVENT_SUBSCRIBERS: list[str] = [
     "billing.subscribers.on_stripe_event",
     "automation.subscribers.on_stripe_event",
 ]
+# Who hears of a payment's status changes (dotted paths of callables taking a Payment),
+# inside the transaction that records the change.
+BILLING_PAYMENT_LISTENERS: list[str] = ["invoices.listeners.on_payment_changed"]
 # What uses a connection (dotted paths of callables returning [(label, url)]), listed before
 # a connection is removed.
 STRIPE_CONNECTION_USAGE: list[str] = ["automation.usage.workflows_using_connection"]

@@ -176,16 +176,18 @@ def new_card_payment_start(
     source=Payment.Source.NEW_CARD,
     idempotency_key: str = "",
     appointments=(),
+    customer_id: str = "",
 ) -> tuple[Payment, str]:
     """A PaymentIntent the page confirms with Stripe.js (card data never reaches us).
 
     Returns the ledger row and the intent's client secret. The same attempt returns the same
     intent. "Save this card" is the page's `setup_future_usage` at confirmation: Stripe then
-    attaches the card to the contact's customer (the intent's parameters never change).
+    attaches the card to the customer (the intent's parameters never change). The customer
+    is `customer_id` (an invoice payer's) or the contact's own, created if missing.
     """
     check_chargeable(amount, currency)
     connection = usable_connection(workspace)
-    customer_id = contact_customer_ensure(contact=contact, connection=connection)
+    customer_id = customer_id or contact_customer_ensure(contact=contact, connection=connection)
     key = idempotency_key or f"payment:{attempt}:intent"
     payment = payment_start(
         idempotency_key=key,
@@ -208,7 +210,7 @@ def new_card_payment_start(
         currency=payment.currency,
         customer=customer_id,
         description=payment.description,
-        receipt_email=contact.email,
+        receipt_email=contact.email if customer_id == contact.stripe_customer_id else "",
         metadata={"portal_payment": str(payment.uuid)},
         idempotency_key=key,
     )

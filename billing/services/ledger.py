@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from billing.models import Payment, PaymentEvent
 from integrations.gateway.payments import PaymentIntent
@@ -66,7 +68,14 @@ def payment_fail(*, payment: Payment, code: str, message: str, intent_id: str = 
             locked.stripe_payment_intent_id = intent_id
         locked.save()
         payment_log(locked, "failed", f"{code}: {message}")
+        _tell_listeners(locked)
     return locked
+
+
+def _tell_listeners(payment: Payment) -> None:
+    """Apps above billing hear of status changes (invoices follow their payments)."""
+    for path in settings.BILLING_PAYMENT_LISTENERS:
+        import_string(path)(payment)
 
 
 def payment_apply_intent(*, payment: Payment, intent: PaymentIntent, via: str) -> Payment:
@@ -102,4 +111,6 @@ def payment_apply_intent(*, payment: Payment, intent: PaymentIntent, via: str) -
             from billing.services.effects import payment_succeeded  # effects sit above ledger
 
             payment_succeeded(locked)
+        if changed:
+            _tell_listeners(locked)
     return locked

@@ -59,6 +59,8 @@ def payment_intent_create(
     metadata: dict | None = None,
     automatic_payment_methods: bool | None = None,
     setup_future_usage: str = "",
+    payment_method_types: list[str] | None = None,
+    mandate_data: dict | None = None,
 ) -> PaymentIntent:
     """Create (and with `confirm`, confirm) a PaymentIntent. Declines raise GatewayError
     PAYMENT_REQUIRED with Stripe's code (e.g. card_declined, authentication_required)."""
@@ -75,6 +77,10 @@ def payment_intent_create(
         params["confirm"] = True
     if off_session:
         params["off_session"] = True
+    if payment_method_types:
+        params["payment_method_types"] = payment_method_types
+    if mandate_data:
+        params["mandate_data"] = mandate_data
     if automatic_payment_methods is not None:
         params["automatic_payment_methods"] = {"enabled": automatic_payment_methods}
         if automatic_payment_methods and (confirm or off_session):

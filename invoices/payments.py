@@ -1,0 +1,191 @@
+"""An invoice payer pays (part of) an invoice from a work item: card or verified bank account.
+
+The amount is checked against the outstanding balance and reserved under the invoice's row
+lock before Stripe is called, so concurrent payers can never together pay more than is owed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from billing.models import Payment
+from billing.services.charges import (
+    ChargeError,
+    charge_off_session,
+    new_card_payment_start,
+    usable_connection,
+)
+from billing.services.ledger import payment_apply_intent, payment_fail, payment_start
+from integrations.gateway.client import credentials_for
+from integrations.gateway.customers import cards_list, customer_create
+from integrations.gateway.errors import GatewayError
+from integrations.gateway.payments import payment_intent_create
+from invoices.models import BankAccount, Invoice, InvoicePayment, PayerProfile, WorkItem
+from invoices.services import PAYABLE
+from portal.money import check_chargeable, format_amount
+
+# A new-card payment the payer never confirmed stops holding the balance after this long.
+RESERVATION_TTL = timedelta(minutes=30)
+
+
+def available_to_pay(invoice: Invoice) -> int:
+    """The outstanding balance less what payments under way hold."""
+    now = timezone.now()
+    held = 0
+    for attempt in invoice.attempts.filter(status__in=["pending", "processing"]):
+        if attempt.status == "processing" or attempt.created_at > now - RESERVATION_TTL:
+            held += attempt.amount
+    return max(invoice.total - invoice.amount_paid - held, 0)
+
+
+def payer_customer(*, user, connection) -> str:
+    """The payer's own Stripe customer on this account (their saved cards and banks)."""
+    profile = PayerProfile.objects.filter(user=user, connection=connection).first()
+    if profile is not None:
+        return profile.stripe_customer_id
+    customer = customer_create(
+        credentials_for(connection),
+        name=user.get_full_name() or user.get_username(),
+        email=user.email,
+        idempotency_key=f"payer:{user.pk}:{connection.account_id}:customer",
+        metadata={"portal_user": str(user.pk)},
+    )
+    profile, _ = PayerProfile.objects.get_or_create(
+        user=user, connection=connection, defaults={"stripe_customer_id": customer.id}
+    )
+    return profile.stripe_customer_id
+
+
+@dataclass
+class PayResult:
+    attempt: InvoicePayment
+    client_secret: str = ""  # a new card: the page confirms it with Stripe.js
+
+
+def _reserve(*, work_item: WorkItem, payer, amount: int, method: str) -> InvoicePayment:
+    if amount <= 0:
+        raise ValidationError({"amount": "Enter an amount greater than zero."})
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=work_item.invoice_id)
+        item = WorkItem.objects.get(pk=work_item.pk)
+        if item.status != WorkItem.Status.OPEN or invoice.status not in PAYABLE:
+            raise ValidationError("This invoice is not waiting for a payment any more.")
+        available = available_to_pay(invoice)
+        if amount > available:
+            maximum = format_amount(available, invoice.currency)
+            raise ValidationError({"amount": f"The most you can pay now is {maximum}."})
+        number = (item.attempts.aggregate(n=Max("number"))["n"] or 0) + 1
+        attempt = InvoicePayment.objects.create(
+            invoice=invoice,
+            work_item=item,
+            number=number,
+            payer=payer,
+            method=method,
+            amount=amount,
+        )
+        payment = payment_start(
+            idempotency_key=attempt.idempotency_key,
+            defaults={
+                "workspace": invoice.workspace,
+                "connection": usable_connection(invoice.workspace),
+                "contact": invoice.contact,
+                "source": Payment.Source.INVOICE,
+                "started_by": payer,
+                "origin": f"invoice:{invoice.uuid}",
+                "amount": amount,
+                "currency": invoice.currency,
+                "description": f"{invoice.display_number} ({invoice.workspace.name})",
+            },
+        )
+        attempt.payment = payment
+        attempt.save(update_fields=["payment"])
+    return attempt
+
+
+def invoice_pay_card(
+    *, work_item: WorkItem, payer, amount: int, payment_method_id: str = ""
+) -> PayResult:
+    """Pay with a saved card now (`payment_method_id`), or start a new-card payment that the
+    page confirms with Stripe.js (no `payment_method_id`: the result has a client secret)."""
+    check_chargeable(amount, work_item.invoice.currency)
+    connection = usable_connection(work_item.workspace)
+    customer = payer_customer(user=payer, connection=connection)
+    if payment_method_id and payment_method_id not in {
+        c.id for c in cards_list(credentials_for(connection), customer_id=customer)
+    }:
+        raise ValidationError({"payment_method": "Choose one of your saved cards."})
+    attempt = _reserve(work_item=work_item, payer=payer, amount=amount, method="card")
+    payment = attempt.payment
+    if not payment_method_id:
+        _, secret = new_card_payment_start(
+            workspace=payment.workspace,
+            contact=payment.contact,
+            amount=amount,
+            currency=payment.currency,
+            description=payment.description,
+            user=payer,
+            attempt=None,
+            source=Payment.Source.INVOICE,
+            idempotency_key=payment.idempotency_key,
+            customer_id=customer,
+        )
+        return PayResult(attempt, secret)
+    try:
+        charge_off_session(
+            workspace=payment.workspace,
+            connection=connection,
+            contact=payment.contact,
+            customer_id=customer,
+            payment_method_id=payment_method_id,
+            amount=amount,
+            currency=payment.currency,
+            description=payment.description,
+            idempotency_key=payment.idempotency_key,
+            source=Payment.Source.INVOICE,
+            origin=payment.origin,
+            user=payer,
+        )
+    except ChargeError as declined:
+        raise ValidationError(f"The card was declined: {declined.error.message}") from None
+    attempt.refresh_from_db()
+    return PayResult(attempt)
+
+
+def invoice_pay_bank(*, work_item: WorkItem, payer, amount: int, bank: BankAccount) -> PayResult:
+    """Pay by ACH debit from a verified bank account: processing until Stripe settles it."""
+    connection = usable_connection(work_item.workspace)
+    if bank.payer.user_id != payer.pk or bank.payer.connection_id != connection.pk:
+        raise ValidationError({"bank_account": "Choose one of your bank accounts."})
+    if bank.status != BankAccount.Status.VERIFIED:
+        raise ValidationError({"bank_account": "Only a verified bank account can pay."})
+    if work_item.invoice.currency != "usd":
+        raise ValidationError("Bank account payments are only for invoices in USD.")
+    check_chargeable(amount, "usd")
+    attempt = _reserve(work_item=work_item, payer=payer, amount=amount, method="ach")
+    payment = attempt.payment
+    try:
+        intent = payment_intent_create(
+            credentials_for(connection),
+            amount=amount,
+            currency="usd",
+            customer=bank.payer.stripe_customer_id,
+            payment_method=bank.payment_method_id,
+            payment_method_types=["us_bank_account"],
+            confirm=True,
+            off_session=True,
+            description=payment.description,
+            metadata={"portal_payment": str(payment.uuid)},
+            idempotency_key=payment.idempotency_key,
+        )
+    except GatewayError as error:
+        payment_fail(payment=payment, code=error.stripe_code or error.code, message=error.message)
+        raise ValidationError(f"The bank payment was refused: {error.message}") from None
+    payment_apply_intent(payment=payment, intent=intent, via="api")
+    attempt.refresh_from_db()
+    return PayResult(attempt)

@@ -1,0 +1,37 @@
+"""Who may act on which work item."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from invoices.models import ScopeType, WorkItem
+from portal import perms
+from portal.models import Membership
+from portal.permissions import workspace_permissions
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def work_items_for(user, workspace):
+    """The work items the user is assigned: `stripe=pay`, the item's role, and membership of
+    its org unit (UNIT: exactly that unit; TREE: that unit or one below it)."""
+    none = WorkItem.objects.none()
+    if perms.STRIPE_PAY not in workspace_permissions(user, workspace):
+        return none
+    membership = (
+        Membership.objects.filter(user=user, workspace=workspace).select_related("org_unit").first()
+    )
+    if membership is None or membership.org_unit is None:
+        return none
+    unit = membership.org_unit
+    in_scope = Q(scope_type=ScopeType.UNIT, org_unit=unit) | Q(
+        scope_type=ScopeType.TREE, org_unit__path__in=_ancestor_paths(unit.path)
+    )
+    return (
+        WorkItem.objects.filter(in_scope, workspace=workspace, role__in=membership.roles.all())
+        .select_related("invoice__contact", "org_unit", "role")
+        .distinct()
+    )

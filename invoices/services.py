@@ -1,0 +1,137 @@
+"""Writes for invoices, the payment process and work items."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from invoices.models import Invoice, InvoiceLine, PaymentProcess, WorkItem
+from portal.money import MAXIMUM_AMOUNT
+
+
+def invoice_save(
+    *,
+    workspace,
+    contact,
+    org_unit,
+    currency: str,
+    due_date,
+    notes: str,
+    lines: list[dict],
+    invoice: Invoice | None = None,
+) -> Invoice:
+    """Create or edit a draft or open invoice; `lines` are dicts of description, quantity and
+    unit_price (minor units). The number is the workspace's next one."""
+    if not lines:
+        raise ValidationError("An invoice needs at least one line.")
+    total = sum(int(line["quantity"]) * int(line["unit_price"]) for line in lines)
+    if total <= 0 or total > MAXIMUM_AMOUNT:
+        raise ValidationError("The invoice total must be above zero and at most 8 digits.")
+    if invoice is not None and invoice.status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
+        raise ValidationError("Only a draft or open invoice can be edited.")
+    if invoice is not None and invoice.amount_paid:
+        raise ValidationError("Part of this invoice is paid; it can no longer be edited.")
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                invoice = _save(
+                    workspace, invoice, contact, org_unit, currency, due_date, notes, total, lines
+                )
+            return invoice
+        except IntegrityError:  # two invoices took the same number at once: take the next
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _save(workspace, invoice, contact, org_unit, currency, due_date, notes, total, lines):
+    if invoice is None:
+        last = Invoice.objects.filter(workspace=workspace).aggregate(n=Max("number"))["n"] or 0
+        invoice = Invoice(workspace=workspace, number=last + 1)
+    invoice.contact, invoice.org_unit, invoice.currency = contact, org_unit, currency.lower()
+    invoice.due_date, invoice.notes, invoice.total = due_date, notes, total
+    invoice.save()
+    invoice.lines.all().delete()
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=i,
+            description=line["description"],
+            quantity=int(line["quantity"]),
+            unit_price=int(line["unit_price"]),
+        )
+        for i, line in enumerate(lines)
+    )
+    return invoice
+
+
+def invoice_issue(*, invoice: Invoice) -> Invoice:
+    """Draft -> open: it can be processed and paid."""
+    updated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.DRAFT).update(
+        status=Invoice.Status.OPEN
+    )
+    if not updated:
+        raise ValidationError("Only a draft invoice can be issued.")
+    invoice.refresh_from_db()
+    return invoice
+
+
+def invoice_void(*, invoice: Invoice) -> Invoice:
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.amount_paid or locked.attempts.filter(status__in=["pending", "processing"]):
+            raise ValidationError("An invoice with payments cannot be voided; refund them first.")
+        locked.status = Invoice.Status.VOID
+        locked.save(update_fields=["status", "updated_at"])
+        locked.work_items.filter(status=WorkItem.Status.OPEN).update(
+            status=WorkItem.Status.CLOSED, closed_at=timezone.now()
+        )
+    return locked
+
+
+def payment_process_save(*, workspace, assignee_name: str, org_unit, scope_type: str, role):
+    if org_unit.workspace_id != workspace.pk or role.workspace_id != workspace.pk:
+        raise ValidationError("The org unit and the role must be this workspace's.")
+    process, _ = PaymentProcess.objects.update_or_create(
+        workspace=workspace,
+        defaults={
+            "assignee_name": assignee_name.strip() or "Invoice payers",
+            "org_unit": org_unit,
+            "scope_type": scope_type,
+            "role": role,
+        },
+    )
+    return process
+
+
+PAYABLE = (Invoice.Status.OPEN, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PROCESSING)
+
+
+def invoice_process(*, invoice: Invoice) -> WorkItem:
+    """Create the work item for the assignees, or bring back the open one: never two."""
+    process = PaymentProcess.objects.filter(workspace=invoice.workspace_id).first()
+    if process is None:
+        raise ValidationError(
+            "Set the workspace's payment process first: who is assigned invoices to pay."
+        )
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.status not in PAYABLE:
+            raise ValidationError(f"A {locked.get_status_display().lower()} invoice is not paid.")
+        existing = locked.work_items.filter(status=WorkItem.Status.OPEN).first()
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                return WorkItem.objects.create(
+                    workspace=locked.workspace,
+                    invoice=locked,
+                    assignee_name=process.assignee_name,
+                    org_unit=process.org_unit,
+                    scope_type=process.scope_type,
+                    role=process.role,
+                )
+        except IntegrityError:  # processed at the same moment elsewhere
+            return locked.work_items.get(status=WorkItem.Status.OPEN)
