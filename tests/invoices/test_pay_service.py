@@ -164,3 +164,77 @@ def test_20_concurrent_payments_of_half_the_balance_pay_it_exactly_once(
     assert (invoice.status, invoice.amount_paid) == ("paid", 10000)
     intents = sandbox.client(connection.secret_key).v1.payment_intents.list(params={"limit": 100})
     assert [i.amount for i in intents.data] == [5000, 5000]
+
+
+def test_ach_add_fail_verify_pay_processing_then_paid(
+    work_item, payer, sandbox, connection, django_capture_on_commit_callbacks
+):
+    from billing.services.charges import payment_refresh
+    from invoices.banks import ach_available, bank_account_add, bank_account_verify
+    from invoices.payments import invoice_pay_bank
+
+    assert ach_available(connection)
+    bank = bank_account_add(
+        payer=payer,
+        connection=connection,
+        holder_name="Pat Payer",
+        routing_number="110000000",
+        account_number="000123456789",
+    )
+    assert (bank.status, bank.last4) == ("pending", "6789")
+    with pytest.raises(ValidationError, match="Only a verified bank account"):
+        invoice_pay_bank(work_item=work_item, payer=payer, amount=5000, bank=bank)
+    with pytest.raises(ValidationError, match="do not match"):
+        bank_account_verify(bank=bank, amounts=(10, 20))
+    bank = bank_account_verify(bank=bank, amounts=(32, 45))
+    assert bank.status == "verified"
+    result = invoice_pay_bank(work_item=work_item, payer=payer, amount=20000, bank=bank)
+    invoice = Invoice.objects.get()
+    assert result.attempt.status == "processing" and invoice.status == "processing"
+    sandbox.control.ach_settle(result.attempt.payment.stripe_payment_intent_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_refresh(payment=result.attempt.payment, via="webhook")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid) == ("paid", 20000)
+
+
+def test_ach_verification_locks_after_ten_wrong_tries(payer, sandbox, connection):
+    from invoices.banks import bank_account_add, bank_account_verify
+
+    bank = bank_account_add(
+        payer=payer,
+        connection=connection,
+        holder_name="Pat Payer",
+        routing_number="110000000",
+        account_number="000123456789",
+    )
+    for _ in range(9):
+        with pytest.raises(ValidationError):
+            bank_account_verify(bank=bank, amounts=(1, 2))
+    with pytest.raises(ValidationError, match="contact your bank"):
+        bank_account_verify(bank=bank, amounts=(1, 2))
+    bank.refresh_from_db()
+    assert bank.status == "failed"
+
+
+def test_a_failed_ach_payment_reopens_the_invoice_with_the_reason(
+    work_item, payer, sandbox, connection
+):
+    from billing.services.charges import payment_refresh
+    from invoices.banks import bank_account_add, bank_account_verify
+    from invoices.payments import invoice_pay_bank
+
+    bank = bank_account_add(
+        payer=payer,
+        connection=connection,
+        holder_name="Pat Payer",
+        routing_number="110000000",
+        account_number="000111111113",
+    )
+    bank = bank_account_verify(bank=bank, descriptor_code="SM11AA")
+    result = invoice_pay_bank(work_item=work_item, payer=payer, amount=5000, bank=bank)
+    sandbox.control.ach_settle(result.attempt.payment.stripe_payment_intent_id)
+    payment_refresh(payment=result.attempt.payment, via="webhook")
+    invoice = Invoice.objects.get()
+    assert invoice.status == "open" and invoice.amount_paid == 0
+    assert "failed" in invoice.last_failure
