@@ -4,8 +4,8 @@ Middlewares, outermost first: request log (assigns the Request-Id), authenticati
 account context), injected faults, idempotency replay, slow execution (delay faults),
 Stripe-shaped errors. Routes: those of ``dashboard`` (balance, accounts and bank accounts,
 customer search...), every localstripe resource route (with the patches of ``extensions``),
-``/v1/webhook_endpoints``, Connect OAuth (``oauth``), the fake Stripe.js at
-``/js.stripe.com/v3/`` and the control API.
+``/v1/webhook_endpoints``, Connect OAuth (``oauth``), the sandbox's fake Stripe.js at
+``/js.stripe.com/v3/`` with the intent routes it needs (``stripe_js``) and the control API.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aiohttp import web
 from localstripe import resources as ls
 
 from integrations.sandbox import (
+    ach,
     auth,
     control_api,
     dashboard,
@@ -26,6 +27,7 @@ from integrations.sandbox import (
     ls_server,
     oauth,
     request_log,
+    stripe_js,
 )
 from integrations.sandbox.errors import error_middleware
 from integrations.sandbox.state import STATE
@@ -79,6 +81,8 @@ def _add_resource_routes(app: web.Application, cls: type, create: bool = True) -
 def build_app() -> web.Application:
     """A new application serving the (process-wide) sandbox state."""
     extensions.apply()
+    stripe_js.apply()
+    ach.apply()  # after the two above: it wraps their patches
     app = web.Application(
         middlewares=[
             request_log.make_middleware(STATE.requests),
@@ -94,13 +98,14 @@ def build_app() -> web.Application:
     # Extra routes first, so that /v1/invoices/upcoming does not fall into /v1/invoices/{id}.
     # Ours first: /v1/balance and the customer routes replace localstripe's.
     dashboard.add_routes(app)
+    stripe_js.add_routes(app)
     for method, url, func in ls.extra_apis:
         app.router.add_route(method, url, ls_server.api_extra(func, url))
     for cls in _RESOURCES:
         _add_resource_routes(app, cls)
     app.router.add_post("/v1/webhook_endpoints", create_endpoint)
     _add_resource_routes(app, WebhookEndpoint, create=False)
-    app.router.add_get("/js.stripe.com/v3/", _async(ls_server.localstripe_js))
     oauth.add_routes(app)
     control_api.add_routes(app)
+    ach.add_routes(app)
     return app

@@ -1,7 +1,9 @@
 """Authentication of ``/v1/`` calls against the registered keys, with Stripe's error answers.
 
 - no key: 401; unknown or revoked key: 401 ``Invalid API Key provided: sk_test_***1234``;
-- a publishable key outside the few endpoints Stripe.js calls: 401;
+- a publishable key outside the few endpoints Stripe.js calls: 401 (on those, the key may
+  also come as ``key`` in the body or query string, and ``_stripe_account`` stands for the
+  ``Stripe-Account`` header, as Stripe.js sends them);
 - a restricted key without the permission for the resource: 403 with Stripe's wording;
 - ``Stripe-Account: acct_X`` naming an account the key's account is not connected to (as a
   Connect platform): 403 ``account_invalid``.
@@ -25,18 +27,22 @@ from integrations.sandbox.connect import ConnectRegistry
 from integrations.sandbox.errors import error_response
 from integrations.sandbox.params import read_params
 
-# Endpoints Stripe.js (and localstripe's fake of it) calls with the publishable key, given either
-# as Bearer token or as ``key`` in the body.
+# Endpoints Stripe.js (and the sandbox's fake of it) calls with the publishable key, given
+# either as Bearer token or as ``key`` in the body (POST) or query string (GET). The intent
+# endpoints also require the intent's ``client_secret`` (checked by ``stripe_js``).
 _PUBLISHABLE_OK = [
-    re.compile(p)
-    for p in (
-        r"^/v1/tokens$",
-        r"^/v1/sources$",
-        r"^/v1/payment_methods$",
-        r"^/v1/payment_intents/\w+/_authenticate$",
-        r"^/v1/payment_intents/\w+/confirm$",
-        r"^/v1/setup_intents/\w+/confirm$",
-        r"^/v1/setup_intents/\w+/cancel$",
+    (method, re.compile(p))
+    for method, p in (
+        ("POST", r"^/v1/tokens$"),
+        ("POST", r"^/v1/sources$"),
+        ("POST", r"^/v1/payment_methods$"),
+        ("POST", r"^/v1/payment_intents/\w+/_authenticate$"),
+        ("POST", r"^/v1/payment_intents/\w+/confirm$"),
+        ("GET", r"^/v1/payment_intents/\w+$"),
+        ("POST", r"^/v1/setup_intents/\w+/_authenticate$"),
+        ("POST", r"^/v1/setup_intents/\w+/confirm$"),
+        ("POST", r"^/v1/setup_intents/\w+/cancel$"),
+        ("GET", r"^/v1/setup_intents/\w+$"),
     )
 ]
 
@@ -85,10 +91,17 @@ def no_access(key: str, account_id: str) -> web.Response:
 
 
 def acting_account(
-    connect: ConnectRegistry | None, api_key: ApiKey, request: web.Request
+    connect: ConnectRegistry | None,
+    api_key: ApiKey,
+    request: web.Request,
+    stripe_account: str | None = None,
 ) -> str | web.Response:
-    """The account a call acts for: the key's, or its ``Stripe-Account`` if connected."""
-    target = request.headers.get("Stripe-Account", "").strip()
+    """The account a call acts for: the key's, or its ``Stripe-Account`` if connected.
+
+    ``stripe_account`` is the ``_stripe_account`` parameter Stripe.js sends instead of the
+    header (``Stripe(pk, {stripeAccount})``); the header wins.
+    """
+    target = request.headers.get("Stripe-Account", "").strip() or (stripe_account or "")
     if not target or target == api_key.account_id:
         return api_key.account_id
     connection = connect.connection(api_key.account_id, target) if connect else None
@@ -113,8 +126,8 @@ def make_middleware(registry: KeyRegistry, connect: ConnectRegistry | None = Non
     async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         if not request.path.startswith("/v1/"):
             return await handler(request)
-        publishable_ok = request.method == "POST" and any(
-            p.match(request.path) for p in _PUBLISHABLE_OK
+        publishable_ok = any(
+            request.method == m and p.match(request.path) for m, p in _PUBLISHABLE_OK
         )
         key = bearer_key(request)
         if key is None and publishable_ok:
@@ -141,7 +154,11 @@ def make_middleware(registry: KeyRegistry, connect: ConnectRegistry | None = Non
                 f"for this endpoint on account '{api_key.account_id}'. Having the "
                 f"'rak_{singular}_{level}' permission would allow this request to continue.",
             )
-        account_id = acting_account(connect, api_key, request)
+        stripe_account = None
+        if api_key.kind == "publishable":
+            param = (await read_params(request)).get("_stripe_account")
+            stripe_account = param.strip() if isinstance(param, str) else None
+        account_id = acting_account(connect, api_key, request, stripe_account)
         if isinstance(account_id, web.Response):
             return account_id
         request[keys.ACCOUNT] = account_id
@@ -151,6 +168,7 @@ def make_middleware(registry: KeyRegistry, connect: ConnectRegistry | None = Non
             request_id=request.get(keys.REQUEST_ID),
             idempotency_key=request.headers.get("Idempotency-Key"),
             key_account_id=api_key.account_id,
+            key_kind=api_key.kind,
         )
         with context.acting_as(ctx):
             return await handler(request)

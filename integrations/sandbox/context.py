@@ -34,7 +34,10 @@ class RequestContext:
     """Who is calling: the account acted for and the request being served.
 
     ``account_id`` is the key's own account, or the connected account named by a platform's
-    ``Stripe-Account`` header; ``key_account_id`` is always the key's own account.
+    ``Stripe-Account`` header; ``key_account_id`` is always the key's own account;
+    ``key_kind`` is the key's kind (``secret``, ``restricted``, ``publishable``; None outside of
+    an authenticated call): Stripe.js calls with a publishable key must prove they hold the
+    intent's ``client_secret``.
     """
 
     account_id: str
@@ -42,6 +45,7 @@ class RequestContext:
     request_id: str | None = None
     idempotency_key: str | None = None
     key_account_id: str | None = None
+    key_kind: str | None = None
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("stripe_sandbox_request", default=None)

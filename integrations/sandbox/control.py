@@ -236,3 +236,19 @@ class SandboxControl:
             "account_holder_name": account_holder_name,
         }
         return self._call("POST", "external_accounts", body)
+
+    def ach_settle(self, payment_intent: str, failure_code: str | None = None) -> dict[str, Any]:
+        """Settle the ``processing`` ACH (us_bank_account) PaymentIntent ``payment_intent``: it
+        succeeds, or fails as its test account number says (``000111111113`` account_closed,
+        ``000222222227`` insufficient_funds) or as ``failure_code`` forces. Events are emitted
+        and delivered like the others. Returns the PaymentIntent."""
+        body = {"payment_intent": payment_intent, "failure_code": failure_code}
+        return self._call("POST", "ach/settle", body)
+
+    def ach_settle_all(
+        self, secret_key: str | None = None, *, account: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Settle every processing ACH PaymentIntent of the account of ``secret_key`` (or
+        ``account`` id), oldest first; returns them."""
+        body = {"secret_key": secret_key, "account": account}
+        return self._call("POST", "ach/settle_all", body)["settled"]

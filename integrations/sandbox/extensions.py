@@ -4,7 +4,10 @@ Each patch says why. They make localstripe behave like today's Stripe where the 
 on it: per-account storage, events and webhook delivery, PaymentIntent fields, off-session
 confirmation, decline codes, test PaymentMethod ids, ``latest_charge`` as an id, ``charge.*``
 events, newest-first lists, PaymentIntent/Charge list filters (customer, payment_intent,
-created), deleted-customer stubs and live-mode objects for live keys.
+created), deleted-customer stubs and live-mode objects for live keys, the PaymentMethod of a
+succeeded intent with ``setup_future_usage`` attached to its customer, and
+``payment_intent.requires_action`` events. The Stripe.js side (client secrets, 3-D Secure
+outcomes, SetupIntents) is patched by ``stripe_js``.
 """
 
 from __future__ import annotations
@@ -302,6 +305,7 @@ def _patch_payment_intents() -> None:
                     "type": "use_stripe_sdk",
                     "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": ""},
                 }
+                _emit("payment_intent.requires_action", self)
                 return
             if getattr(pm, "_card_number", None) not in cards.OFF_SESSION_OK:
                 self._create_charge(on_failure_now, decline=cards.AUTHENTICATION_REQUIRED)
@@ -352,6 +356,16 @@ def _patch_payment_intents() -> None:
 
     PaymentIntent._report_failure = _report_failure  # type: ignore[method-assign]
 
+    orig_on_success = PaymentIntent._on_success
+
+    def _on_success(self: Any) -> None:
+        # With setup_future_usage and a customer, Stripe attaches the PaymentMethod to the
+        # customer once the payment succeeds (before payment_intent.succeeded is sent).
+        _save_payment_method(self)
+        orig_on_success(self)
+
+    PaymentIntent._on_success = _on_success  # type: ignore[method-assign]
+
     orig_lpe = PaymentIntent.last_payment_error.fget  # type: ignore[attr-defined]
 
     def last_payment_error(self: Any) -> Any:
@@ -362,6 +376,8 @@ def _patch_payment_intents() -> None:
             )
         elif error:
             error["type"] = "invalid_request_error"
+            if error.get("code") == "payment_intent_authentication_failure":
+                error["message"] = AUTHENTICATION_FAILED_MESSAGE  # Stripe's wording
         return error
 
     PaymentIntent.last_payment_error = property(last_payment_error)  # type: ignore[assignment]
@@ -399,6 +415,23 @@ def _patch_payment_intents() -> None:
         return obj
 
     PaymentIntent._export = _export  # type: ignore[method-assign]
+
+
+AUTHENTICATION_FAILED_MESSAGE = (
+    "We are unable to authenticate your payment method. Please choose a different payment "
+    "method and try again."
+)
+
+
+def _save_payment_method(intent: Any) -> None:
+    """Attach a succeeded intent's PaymentMethod to its customer if ``setup_future_usage``."""
+    if getattr(intent, "setup_future_usage", None) not in ("on_session", "off_session"):
+        return
+    if not (intent.customer and isinstance(intent.payment_method, str)):
+        return
+    pm = ls.store.get("payment_method:" + intent.payment_method)
+    if pm is not None and getattr(pm, "customer", None) is None:
+        pm.customer = intent.customer
 
 
 def _is_off_session(value: Any) -> bool:
