@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -43,7 +44,13 @@ def payment_start(*, idempotency_key: str, defaults: dict, appointments=()) -> P
             )
             return payment
     except IntegrityError:
-        return Payment.objects.get(idempotency_key=idempotency_key)
+        payment = Payment.objects.get(idempotency_key=idempotency_key)
+    same = (payment.amount, payment.currency) == (defaults["amount"], defaults["currency"].lower())
+    if not same:  # the same attempt with other terms: never charge what was not confirmed
+        raise ValidationError(
+            "This payment was started with another amount; reload the page to start again."
+        )
+    return payment
 
 
 def _created_message(payment: Payment) -> str:

@@ -232,3 +232,34 @@ def test_the_return_page_racing_the_webhook_confirms_once(sandbox, workspace, ma
     subjects = sorted(m.subject for m in mailoutbox)
     assert len(subjects) == 2, subjects  # one receipt, one note to the owner
     assert payment.events.filter(kind__in=["return page", "webhook"]).count() == 1
+
+
+def test_the_same_attempt_with_another_amount_is_refused(
+    workspace, connection, contact, stripe_client, owner
+):
+    from django.core.exceptions import ValidationError
+
+    attempt = uuid.uuid4()
+    method = _card(stripe_client, contact)
+    charge_card_on_file(
+        workspace=workspace,
+        contact=contact,
+        payment_method_id=method,
+        amount=1000,
+        currency="usd",
+        description="x",
+        user=owner,
+        attempt=attempt,
+    )
+    with pytest.raises(ValidationError, match="another amount"):
+        charge_card_on_file(
+            workspace=workspace,
+            contact=contact,
+            payment_method_id=method,
+            amount=9000,
+            currency="usd",
+            description="x",
+            user=owner,
+            attempt=attempt,
+        )
+    assert [i.amount for i in stripe_client.v1.payment_intents.list().data] == [1000]

@@ -1,0 +1,73 @@
+"""Payment links (staff): the list, one link with its e-mail preview, send / re-send, cancel."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.forms import LinkFilterForm
+from billing.selectors import links_filtered
+from billing.services.links import payment_link_cancel, payment_link_email, payment_link_send
+from portal import perms
+from portal.access import PortalRequest, workspace_view
+from portal.pagination import paginate
+
+
+def _link(request: PortalRequest, link_uuid):
+    links = request.workspace.payment_links.select_related("contact", "workspace", "payment")
+    return get_object_or_404(links, uuid=link_uuid)
+
+
+@workspace_view(perms.BILLING_CHARGE)
+@require_GET
+def payment_link_list(request: PortalRequest):
+    filters = LinkFilterForm(request.GET)
+    status = filters.cleaned_data["status"] if filters.is_valid() else ""
+    page = paginate(request, links_filtered(request.workspace, status))
+    context = {"page": page, "filters": filters, "status": status}
+    return render(request, "billing/links/list.html", context)
+
+
+@workspace_view(perms.BILLING_CHARGE)
+@require_GET
+def payment_link_detail(request: PortalRequest, link_uuid):
+    """The link and its e-mail exactly as it is (or was) sent: step 1 before sending."""
+    link = _link(request, link_uuid)
+    subject, body = payment_link_email(link)
+    context = {"link": link, "subject": subject, "body": body}
+    context["bookings"] = link.appointments.select_related("calendar")
+    return render(request, "billing/links/detail.html", context)
+
+
+@workspace_view(perms.BILLING_CHARGE)
+@require_POST
+def payment_link_send_view(request: PortalRequest, link_uuid):
+    """Send (step 2) or re-send the e-mail."""
+    link = _link(request, link_uuid)
+    again = bool(link.sent_count)
+    try:
+        link = payment_link_send(link=link)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        verb = "sent again" if again else "sent"
+        messages.success(request, f"Payment link {verb} to {link.contact.email}.")
+    return redirect("payment_link_detail", request.workspace.slug, link.uuid)
+
+
+@workspace_view(perms.BILLING_CHARGE)
+@require_http_methods(["GET", "POST"])
+def payment_link_cancel_view(request: PortalRequest, link_uuid):
+    """A confirmation page; the POST cancels (the customer's page then takes no payment)."""
+    link = _link(request, link_uuid)
+    if request.method == "POST":
+        try:
+            payment_link_cancel(link=link)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, "Payment link cancelled: it can no longer be paid.")
+        return redirect("payment_link_detail", request.workspace.slug, link.uuid)
+    return render(request, "billing/links/cancel.html", {"link": link})

@@ -1,0 +1,160 @@
+"""The hosted payment page (public, no login): `/pay/<token>/`, its intent, return and success.
+
+Card data goes from the customer's browser to Stripe (Stripe.js); we only hand out the
+link's PaymentIntent client secret, and ask Stripe how it stands when the customer returns
+(the webhook tells us too, whichever comes first).
+"""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from billing.models import Payment, PaymentLink
+from billing.services.charges import payment_refresh
+from billing.services.links import payment_link_checkout
+from integrations.gateway.errors import GatewayError
+
+RATE_LIMIT = 10  # intent requests per client address...
+RATE_WINDOW = 10 * 60  # ...in this many seconds
+CLOSED = {
+    "paid": "This payment link has been paid already.",
+    "cancelled": "This payment link was cancelled: no payment is needed.",
+    "expired": "This payment link has expired. Ask for a new one.",
+}
+STRIPE_HOSTS = {
+    "script-src": ["https://js.stripe.com"],
+    "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": ["https://api.stripe.com"],
+}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def content_security_policy() -> str:
+    """'self' and Stripe.js's hosts; the configured Stripe.js/API origins when they are not
+    Stripe's (the sandbox in development and tests)."""
+    extra = {_origin(settings.STRIPE_JS_URL), _origin(settings.STRIPE_API_BASE)}
+    extra -= {"", "https://js.stripe.com", "https://api.stripe.com"}
+    sources = {name: ["'self'", *hosts, *sorted(extra)] for name, hosts in STRIPE_HOSTS.items()}
+    directives = {
+        "default-src": ["'self'"],
+        **sources,
+        "img-src": ["'self'", "data:", "https://*.stripe.com"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+def with_csp(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = content_security_policy()
+        return response
+
+    return wrapper
+
+
+def _client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR, not X-Forwarded-For, which a client can write (see automation's public views).
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def over_rate_limit(request: HttpRequest) -> bool:
+    """Count a request; True when the address made more than RATE_LIMIT in the window."""
+    key = f"pay-rate:{_client_address(request)}"
+    cache.add(key, 0, timeout=RATE_WINDOW)
+    try:
+        return cache.incr(key) > RATE_LIMIT
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=RATE_WINDOW)
+        return False
+
+
+def _link(token: str) -> PaymentLink:
+    links = PaymentLink.objects.select_related("workspace", "contact", "connection", "payment")
+    return get_object_or_404(links, token=token)
+
+
+def _state(link: PaymentLink) -> str:
+    if link.status == PaymentLink.Status.PAID:
+        return "paid"
+    if link.status == PaymentLink.Status.CANCELLED:
+        return "cancelled"
+    return "expired" if link.is_expired else "open"
+
+
+@with_csp
+@require_GET
+def public_pay(request: HttpRequest, token: str):
+    link = _link(token)
+    context = {"link": link, "state": _state(link), "stripe_js_url": settings.STRIPE_JS_URL}
+    context["bookings"] = link.appointments.select_related("calendar").order_by("starts_at")
+    payment = link.payment
+    if payment is not None and payment.status == Payment.Status.PROCESSING:
+        context["processing"] = True
+    return render(request, "billing/public/pay.html", context)
+
+
+@with_csp
+@require_POST
+def public_pay_intent(request: HttpRequest, token: str):
+    """The client secret of the link's one PaymentIntent (JSON), for Stripe.js to confirm."""
+    if over_rate_limit(request):
+        message = "Too many payment attempts from your connection. Please wait ten minutes."
+        return JsonResponse({"error": message}, status=429)
+    link = _link(token)
+    if not link.payable:
+        message = CLOSED[_state(link)]
+        return JsonResponse({"error": message, "closed": True})
+    try:
+        _, secret = payment_link_checkout(link=link)
+    except (ValidationError, ValueError) as error:
+        message = error.messages[0] if isinstance(error, ValidationError) else str(error)
+        return JsonResponse({"error": message}, status=400)
+    except GatewayError:
+        message = "The payment service did not answer. Please try again in a moment."
+        return JsonResponse({"error": message}, status=502)
+    return JsonResponse({"client_secret": secret})
+
+
+@with_csp
+@require_GET
+def public_pay_return(request: HttpRequest, token: str):
+    """Where Stripe.js sends the customer after confirming: ask Stripe, then say how it went."""
+    link = _link(token)
+    if link.payment is not None:
+        try:
+            payment_refresh(payment=link.payment)
+        except GatewayError:
+            pass  # the page shows the state we know; the webhook will tell us the rest
+    link.refresh_from_db()
+    if link.status == PaymentLink.Status.PAID:
+        return redirect("public_pay_done", token)
+    return redirect("public_pay", token)
+
+
+@with_csp
+@require_GET
+def public_pay_done(request: HttpRequest, token: str):
+    link = _link(token)
+    if link.status != PaymentLink.Status.PAID:
+        return redirect("public_pay", token)
+    context = {"link": link, "payment": link.payment}
+    context["bookings"] = link.appointments.select_related("calendar").order_by("starts_at")
+    return render(request, "billing/public/done.html", context)
