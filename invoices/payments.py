@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -68,9 +68,26 @@ class PayResult:
     client_secret: str = ""  # a new card: the page confirms it with Stripe.js
 
 
-def _reserve(*, work_item: WorkItem, payer, amount: int, method: str) -> InvoicePayment:
+def _reserve(*, work_item: WorkItem, payer, amount: int, method: str, token=None) -> InvoicePayment:
     if amount <= 0:
         raise ValidationError({"amount": "Enter an amount greater than zero."})
+    if token is not None:  # the same form submitted again: the same payment, nothing more
+        existing = InvoicePayment.objects.filter(uuid=token, work_item=work_item).first()
+        if existing is not None:
+            if existing.payer_id != payer.pk or existing.amount != amount:
+                raise ValidationError("This form was already used; reload the page.")
+            return existing
+    try:
+        return _reserve_new(
+            work_item=work_item, payer=payer, amount=amount, method=method, token=token
+        )
+    except IntegrityError:  # the same form submitted twice at the same moment
+        if token is None:
+            raise
+        return InvoicePayment.objects.get(uuid=token)
+
+
+def _reserve_new(*, work_item, payer, amount, method, token) -> InvoicePayment:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=work_item.invoice_id)
         item = WorkItem.objects.get(pk=work_item.pk)
@@ -88,6 +105,7 @@ def _reserve(*, work_item: WorkItem, payer, amount: int, method: str) -> Invoice
             payer=payer,
             method=method,
             amount=amount,
+            **({"uuid": token} if token is not None else {}),
         )
         payment = payment_start(
             idempotency_key=attempt.idempotency_key,
@@ -109,7 +127,7 @@ def _reserve(*, work_item: WorkItem, payer, amount: int, method: str) -> Invoice
 
 
 def invoice_pay_card(
-    *, work_item: WorkItem, payer, amount: int, payment_method_id: str = ""
+    *, work_item: WorkItem, payer, amount: int, payment_method_id: str = "", attempt=None
 ) -> PayResult:
     """Pay with a saved card now (`payment_method_id`), or start a new-card payment that the
     page confirms with Stripe.js (no `payment_method_id`: the result has a client secret)."""
@@ -120,7 +138,11 @@ def invoice_pay_card(
         c.id for c in cards_list(credentials_for(connection), customer_id=customer)
     }:
         raise ValidationError({"payment_method": "Choose one of your saved cards."})
-    attempt = _reserve(work_item=work_item, payer=payer, amount=amount, method="card")
+    attempt = _reserve(
+        work_item=work_item, payer=payer, amount=amount, method="card", token=attempt
+    )
+    if attempt.status != InvoicePayment.Status.PENDING:
+        return PayResult(attempt)  # already charged (or refused) by the first submission
     payment = attempt.payment
     if not payment_method_id:
         _, secret = new_card_payment_start(
@@ -157,7 +179,9 @@ def invoice_pay_card(
     return PayResult(attempt)
 
 
-def invoice_pay_bank(*, work_item: WorkItem, payer, amount: int, bank: BankAccount) -> PayResult:
+def invoice_pay_bank(
+    *, work_item: WorkItem, payer, amount: int, bank: BankAccount, attempt=None
+) -> PayResult:
     """Pay by ACH debit from a verified bank account: processing until Stripe settles it."""
     connection = usable_connection(work_item.workspace)
     if bank.payer.user_id != payer.pk or bank.payer.connection_id != connection.pk:
@@ -167,7 +191,9 @@ def invoice_pay_bank(*, work_item: WorkItem, payer, amount: int, bank: BankAccou
     if work_item.invoice.currency != "usd":
         raise ValidationError("Bank account payments are only for invoices in USD.")
     check_chargeable(amount, "usd")
-    attempt = _reserve(work_item=work_item, payer=payer, amount=amount, method="ach")
+    attempt = _reserve(work_item=work_item, payer=payer, amount=amount, method="ach", token=attempt)
+    if attempt.status != InvoicePayment.Status.PENDING:
+        return PayResult(attempt)
     payment = attempt.payment
     try:
         intent = payment_intent_create(

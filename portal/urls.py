@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from automation.views import public as automation_public
+from billing.views import public as billing_public
 from integrations.views import hooks, oauth
 from portal.forms import PortalPasswordResetForm
 from portal.views import contacts, home, members, org_units, roles
@@ -53,6 +54,8 @@ workspace_patterns = [
     path("stripe/", include("integrations.urls")),
     path("workflows/", include("automation.urls_workflows")),
     path("", include("automation.urls_forms")),
+    path("", include("invoices.urls")),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [
@@ -61,6 +64,10 @@ urlpatterns = [
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("f/<slug:slug>/", automation_public.public_form, name="public_form"),
     path("book/<slug:slug>/", automation_public.public_booking, name="public_booking"),
+    path("pay/<str:token>/", billing_public.public_pay, name="public_pay"),
+    path("pay/<str:token>/intent/", billing_public.public_pay_intent, name="public_pay_intent"),
+    path("pay/<str:token>/return/", billing_public.public_pay_return, name="public_pay_return"),
+    path("pay/<str:token>/done/", billing_public.public_pay_done, name="public_pay_done"),
     path("hooks/stripe/<uuid:endpoint_uuid>/", hooks.stripe_webhook, name="stripe_webhook"),
     # Stripe Connect sends every workspace back here; `state` says which one.
     path("stripe/oauth/callback/", oauth.oauth_callback, name="stripe_oauth_callback"),

@@ -7,12 +7,18 @@ with POST (allowed users are redirected); the others with GET (allowed users get
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from automation.models import Run
 from automation.services.workflows import step_add, trigger_set, workflow_create
+from billing.models import Payment, PaymentLink
 from integrations.services import connection_create_from_key
+from invoices.models import InvoicePayment, ScopeType
+from invoices.services import invoice_issue, invoice_process, invoice_save, payment_process_save
 from portal import perms
 from portal.permissions import workspace_permissions
 from tests.automation.factories import AppointmentFactory, CalendarFactory, FormFactory
@@ -77,10 +83,38 @@ PAGES = {
     "run_list": (perms.WORKFLOW_EDIT, "workflow"),
     "run_detail": (perms.WORKFLOW_EDIT, "run"),
     "run_retry": (perms.WORKFLOW_EDIT, "run"),
+    "contact_charge": (perms.BILLING_CHARGE, "contact"),
+    "payment_list": (perms.BILLING_CHARGE, None),
+    "payment_detail": (perms.BILLING_CHARGE, "payment"),
+    "payment_refund": (perms.BILLING_CHARGE, "payment"),
+    "payment_return": (perms.BILLING_CHARGE, "payment"),
+    "payment_link_list": (perms.BILLING_CHARGE, None),
+    "payment_link_detail": (perms.BILLING_CHARGE, "payment_link"),
+    "payment_link_send": (perms.BILLING_CHARGE, "payment_link"),
+    "payment_link_cancel": (perms.BILLING_CHARGE, "payment_link"),
+    "workspace_settings": (perms.WORKSPACE_MANAGE, None),
+    "invoice_list": (perms.INVOICES_MANAGE, None),
+    "invoice_create": (perms.INVOICES_MANAGE, None),
+    "invoice_detail": (perms.INVOICES_MANAGE, "invoice"),
+    "invoice_edit": (perms.INVOICES_MANAGE, "invoice"),
+    "invoice_issue": (perms.INVOICES_MANAGE, "invoice"),
+    "invoice_process": (perms.INVOICES_MANAGE, "invoice"),
+    "invoice_void": (perms.INVOICES_MANAGE, "invoice"),
+    "invoice_print": (perms.INVOICES_MANAGE, "invoice"),
+    "payment_process_edit": (perms.INVOICES_MANAGE, None),
+    # Work items: stripe=pay, then assignment (404 for non-assignees, see tests/invoices).
+    "work_item_list": (perms.STRIPE_PAY, None),
+    "work_item_detail": (perms.STRIPE_PAY, "work_item"),
+    "work_item_pay": (perms.STRIPE_PAY, "work_item"),
+    "work_item_pay_return": (perms.STRIPE_PAY, "invoice_attempt"),
 }
 POST_ONLY = {"stripe_connection_check", "stripe_oauth_start", "stripe_events_fetch",
              "stripe_event_replay", "workflow_duplicate", "workflow_publish",
-             "workflow_step_move", "workflow_step_remove", "run_retry"}  # fmt: skip
+             "workflow_step_move", "workflow_step_remove", "run_retry",
+             "payment_link_send"}  # fmt: skip
+POST_ONLY |= {"invoice_issue", "invoice_process"}
+# GET pages whose answer is a redirect (allowed users get 302).
+REDIRECTS = {"work_item_pay_return"}
 
 
 def _objects(workspace, org_units, staff, sandbox):
@@ -105,6 +139,56 @@ def _objects(workspace, org_units, staff, sandbox):
         "workflow": ("workflow_uuid", (workflow := _workflow(workspace)).uuid),
         "step": ("step", {"workflow_uuid": workflow.uuid, "step_key": "filter"}),
         "run": ("run", {"workflow_uuid": workflow.uuid, "run_uuid": _failed_run(workflow).uuid}),
+        **_invoice_objects(workspace, org_units, staff),
+        "payment": ("payment_uuid", _payment(workspace, connection).uuid),
+        "payment_link": ("link_uuid", _payment_link(workspace, connection).uuid),
+    }
+
+
+def _payment(workspace, connection):
+    return Payment.objects.create(workspace=workspace, connection=connection, source="card_on_file",
+                                  idempotency_key="access", amount=4999, currency="usd",
+                                  status="succeeded")  # fmt: skip
+
+
+def _payment_link(workspace, connection):
+    contact = ContactFactory(workspace=workspace, email="payer@example.com")
+    return PaymentLink.objects.create(workspace=workspace, connection=connection, contact=contact,
+                                      amount=4999, currency="usd", description="Access",
+                                      expires_at=timezone.now() + timedelta(days=7))  # fmt: skip
+
+
+def _invoice_objects(workspace, org_units, staff):
+    """An invoice processed into a work item for the payer (Branch A) and the owner (/acme):
+    both need the item's role, so the owner is an Invoice Payer here too (its permissions are
+    unchanged, it has them all)."""
+    role = workspace.roles.get(name=perms.INVOICE_PAYER)
+    for membership in workspace.memberships.filter(roles__name=perms.OWNER):
+        membership.roles.add(role)
+    payment_process_save(
+        workspace=workspace,
+        assignee_name="Invoice payers",
+        org_unit=org_units["/acme"],
+        scope_type=ScopeType.TREE,
+        role=role,
+    )
+    invoice = invoice_save(
+        workspace=workspace,
+        contact=ContactFactory(workspace=workspace),
+        org_unit=None,
+        currency="usd",
+        due_date=None,
+        notes="",
+        lines=[{"description": "Leads", "quantity": 1, "unit_price": 5000}],
+    )
+    item = invoice_process(invoice=invoice_issue(invoice=invoice))
+    attempt = InvoicePayment.objects.create(
+        invoice=invoice, work_item=item, number=1, payer=staff, method="card", amount=100
+    )
+    return {
+        "invoice": ("invoice_uuid", invoice.uuid),
+        "work_item": ("item_uuid", item.uuid),
+        "invoice_attempt": ("attempt", {"item_uuid": item.uuid, "attempt_uuid": attempt.uuid}),
     }
 
 
@@ -134,7 +218,7 @@ def _granted(workspace, user) -> frozenset[str]:
 
 
 @pytest.fixture
-def objects(workspace, org_units, staff, sandbox, settings):
+def objects(workspace, org_units, staff, owner, sandbox, settings):
     settings.STRIPE_CONNECT_CLIENT_ID = "ca_access_matrix"
     return _objects(workspace, org_units, staff, sandbox)
 
@@ -150,7 +234,7 @@ def test_members_get_in_or_403_by_permission(
 ):
     perm, needs = PAGES[name]
     url = _url(name, needs, objects)
-    allowed = 302 if name in POST_ONLY else 200
+    allowed = 302 if name in POST_ONLY | REDIRECTS else 200
     for persona in PERSONAS:
         user = request.getfixturevalue(persona)
         expected = allowed if perm is None or perm in _granted(workspace, user) else 403
@@ -176,7 +260,7 @@ def test_outsiders_get_404_and_anonymous_users_the_login_page(
 def test_the_owner_role_reaches_every_page(objects, owner, as_user):
     client = as_user(owner)
     for name, (_, needs) in PAGES.items():
-        expected = 302 if name in POST_ONLY else 200
+        expected = 302 if name in POST_ONLY | REDIRECTS else 200
         assert _try(client, name, _url(name, needs, objects)) == expected, name
 
 

@@ -238,3 +238,18 @@ def test_a_failed_ach_payment_reopens_the_invoice_with_the_reason(
     invoice = Invoice.objects.get()
     assert invoice.status == "open" and invoice.amount_paid == 0
     assert "failed" in invoice.last_failure
+
+
+def test_the_same_pay_form_submitted_twice_pays_once(work_item, payer, sandbox, connection):
+    import uuid
+
+    card = _saved_card(sandbox, connection, payer)
+    token = uuid.uuid4()
+    for _ in range(3):
+        invoice_pay_card(
+            work_item=work_item, payer=payer, amount=8000, payment_method_id=card, attempt=token
+        )
+    invoice = Invoice.objects.get()
+    assert invoice.amount_paid == 8000 and InvoicePayment.objects.count() == 1
+    posts = sandbox.control.requests(path="/v1/payment_intents", method="POST")
+    assert len(posts) == 1

@@ -24,7 +24,16 @@ from automation.models import (
     Workflow,
     WorkflowVersion,
 )
+from billing.models import Payment, PaymentEvent, PaymentLink, Refund
 from integrations.models import StripeConnection, StripeEvent, WebhookEndpoint
+from invoices.models import (
+    BankAccount,
+    Invoice,
+    InvoicePayment,
+    PayerProfile,
+    PaymentProcess,
+    WorkItem,
+)
 from portal.models import Contact, Membership, OrgUnit, Role, Workspace
 from tests.automation.factories import (
     AppointmentFactory,
@@ -103,6 +112,48 @@ def _one_of_each(user) -> dict[type, object]:
             key="default",
             payload=SignedPackage.dumps({"id": task_id, "name": "queued", "func": "math.floor"}),
         ),
+        **_billing_rows(workspace, connection),
+        **_invoice_rows(workspace, unit, connection, user),
+    }
+
+
+def _invoice_rows(workspace, unit, connection, user) -> dict[type, object]:
+    role = workspace.roles.get(name="Invoice Payer")
+    process = PaymentProcess.objects.create(workspace=workspace, org_unit=unit, role=role)
+    invoice = Invoice.objects.create(
+        workspace=workspace, number=1, contact=ContactFactory(workspace=workspace), total=5000
+    )
+    invoice.lines.create(description="Leads", quantity=1, unit_price=5000)
+    item = WorkItem.objects.create(
+        workspace=workspace, invoice=invoice, assignee_name="Payers", org_unit=unit,
+        scope_type="UNIT", role=role,
+    )  # fmt: skip
+    profile = PayerProfile.objects.create(
+        user=user, connection=connection, stripe_customer_id="cus_admin"
+    )
+    bank = BankAccount.objects.create(
+        payer=profile, setup_intent_id="seti_admin", payment_method_id="pm_admin", last4="6789"
+    )
+    attempt = InvoicePayment.objects.create(
+        invoice=invoice, work_item=item, number=1, payer=user, method="card", amount=100
+    )
+    return {PaymentProcess: process, Invoice: invoice, WorkItem: item, PayerProfile: profile,
+            BankAccount: bank, InvoicePayment: attempt}  # fmt: skip
+
+
+def _billing_rows(workspace, connection) -> dict[type, object]:
+    contact = ContactFactory(workspace=workspace, email="jane@example.com")
+    payment = Payment.objects.create(workspace=workspace, connection=connection, contact=contact,
+                                     source="card_on_file", idempotency_key="admin", amount=4999,
+                                     currency="usd", status="succeeded")  # fmt: skip
+    link = PaymentLink.objects.create(workspace=workspace, connection=connection, contact=contact,
+                                      amount=4999, currency="usd", description="Admin",
+                                      expires_at=timezone.now(), payment=payment)  # fmt: skip
+    return {
+        Payment: payment,
+        PaymentEvent: PaymentEvent.objects.create(payment=payment, kind="created", message="a"),
+        PaymentLink: link,
+        Refund: Refund.objects.create(payment=payment, amount=100, reason="duplicate"),
     }
 
 

@@ -1,0 +1,1 @@
+"""Invoice pages: invoices and the payment process (staff), the payers' inbox and pay form."""

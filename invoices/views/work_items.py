@@ -1,0 +1,48 @@
+"""The payers' inbox (stripe=pay): only the work items `work_items_for` gives the user."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from invoices.models import WorkItem
+from invoices.payments import available_to_pay
+from invoices.selectors import work_items_for
+from portal import perms
+from portal.access import PortalRequest, workspace_view
+from portal.pagination import paginate
+
+RECENTLY_CLOSED = 10
+
+
+def assigned_item(request: PortalRequest, item_uuid) -> WorkItem:
+    """The work item if the user is one of its assignees; 404 otherwise (as for outsiders)."""
+    items = work_items_for(request.user, request.workspace).select_related("invoice__workspace")
+    return get_object_or_404(items, uuid=item_uuid)
+
+
+@workspace_view(perms.STRIPE_PAY)
+@require_GET
+def work_item_list(request: PortalRequest):
+    items = work_items_for(request.user, request.workspace)
+    context = {
+        "page": paginate(request, items.filter(status=WorkItem.Status.OPEN)),
+        "closed": items.filter(status=WorkItem.Status.CLOSED).order_by("-closed_at")[
+            :RECENTLY_CLOSED
+        ],
+    }
+    return render(request, "invoices/work_items/list.html", context)
+
+
+@workspace_view(perms.STRIPE_PAY)
+@require_GET
+def work_item_detail(request: PortalRequest, item_uuid):
+    item = assigned_item(request, item_uuid)
+    context = {
+        "item": item,
+        "invoice": item.invoice,
+        "lines": item.invoice.lines.all(),
+        "attempts": item.attempts.select_related("payer"),
+        "available": available_to_pay(item.invoice),
+    }
+    return render(request, "invoices/work_items/detail.html", context)
