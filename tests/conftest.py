@@ -7,6 +7,9 @@ member without any role); outsider is the Owner of another workspace.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from django.test import Client
 
@@ -144,3 +147,40 @@ def contact(workspace, stripe_client):
         stripe_customer_id=saved_customer(stripe_client),
         custom_fields={"lead_value": "150"},
     )
+
+
+# --- the browser: one Playwright and one Chromium per test process ---------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# This machine has no internet: keep Chromium from phoning home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium through Playwright, shared by every browser test of the process (two
+    Playwright sync sessions cannot run in one thread). Without /usr/bin/chromium the tests
+    skip with a message, unless REQUIRE_BROWSER=1 (CI), which makes them fail instead."""
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message + "; REQUIRE_BROWSER=1 forbids skipping browser tests")
+        pytest.skip(message)
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
+    # fixtures are still plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -15,7 +15,6 @@ import html
 import http.server
 import json
 import os
-import shutil
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -27,17 +26,6 @@ import stripe
 # Playwright's sync API runs an event loop in this thread; Django's test plugin is active.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -99,21 +87,6 @@ document.getElementById("go").addEventListener("click", async () => {{
 
 
 # --- fixtures ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        message = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message + "; REQUIRE_BROWSER=1 forbids skipping browser tests")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture(scope="module")
 def page_server() -> Iterator[str]:
     """Serves the test page: ``/?js=<stripe.js url>&config=<json>``."""
