@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from billing.models import Payment, PaymentEvent, PaymentLink, Refund
+from billing.models import Payment, PaymentEvent, PaymentLink, ReconciliationRun, Refund
 from portal.money import format_amount
 
 
@@ -85,3 +85,18 @@ class RefundAdmin(admin.ModelAdmin):
     @admin.display(description="Amount", ordering="amount")
     def money(self, obj: Refund) -> str:
         return format_amount(obj.amount, obj.payment.currency)
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(admin.ModelAdmin):
+    """A record of what the job saw and did: read-only."""
+
+    list_display = ["started_at", "workspace", "connection", "intents_checked", "payments_updated",
+                    "refunds_recorded", "error"]  # fmt: skip
+    list_filter = ["workspace"]
+    search_fields = ["uuid", "origin", "error"]
+    date_hierarchy = "started_at"
+    list_select_related = ["workspace", "connection"]
+    readonly_fields = ["uuid", "workspace", "connection", "origin", "since", "started_at",
+                       "finished_at", "events_taken_in", "intents_checked", "payments_updated",
+                       "refunds_recorded", "differences", "error"]  # fmt: skip

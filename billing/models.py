@@ -185,3 +185,40 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund {self.amount} of {self.payment_id} ({self.status})"
+
+
+class ReconciliationRun(models.Model):
+    """One pass of the reconciliation job over one connection: what it checked, what it
+    repaired in the ledger, and the differences it could not settle (for the owner)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="reconciliation_runs"
+    )
+    connection = models.ForeignKey(
+        StripeConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who asked: "schedule", "command", or the user who pressed "Run now".
+    origin = models.CharField(max_length=255, blank=True)
+    since = models.DateTimeField(help_text="PaymentIntents created from this time were compared")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    events_taken_in = models.PositiveIntegerField(default=0)
+    intents_checked = models.PositiveIntegerField(default=0)
+    payments_updated = models.PositiveIntegerField(default=0)
+    refunds_recorded = models.PositiveIntegerField(default=0)
+    # [{"kind", "message", "repaired", "payment_intent", "payment", "amount", "currency"}, ...]
+    differences = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.uuid} ({self.started_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def open_differences(self) -> list[dict]:
+        """The differences the job could not repair itself."""
+        return [d for d in self.differences if not d.get("repaired")]

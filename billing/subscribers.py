@@ -33,7 +33,7 @@ def _refunded(workspace, charge: dict) -> None:
                 workspace=workspace, stripe_payment_intent_id=charge.get("payment_intent") or "-"
             )
             .first()
-        )
+        ) or _by_metadata(workspace, charge)  # a charge carries its intent's metadata
         refunded = int(charge.get("amount_refunded") or 0)
         if payment is not None and refunded > payment.amount_refunded:
             payment.amount_refunded = min(refunded, payment.amount)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.views import charge, links, payments, settings
+from billing.views import charge, links, payments, reconciliation, settings
 
 urlpatterns = [
     path("contacts/<uuid:contact_uuid>/charge/", charge.contact_charge, name="contact_charge"),
     path("payments/", payments.payment_list, name="payment_list"),
+    path(
+        "payments/reconciliation/",
+        reconciliation.reconciliation_list,
+        name="reconciliation_list",
+    ),
+    path(
+        "payments/reconciliation/run/",
+        reconciliation.reconciliation_run,
+        name="reconciliation_run",
+    ),
     path("payments/<uuid:payment_uuid>/", payments.payment_detail, name="payment_detail"),
     path(
         "payments/<uuid:payment_uuid>/refund/",

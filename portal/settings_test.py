@@ -38,5 +38,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Parallel test processes (pytest-xdist) share one Redis: keep their keys apart.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": f"test-{_worker}"}}  # noqa: F405
+if REDIS_URL:  # noqa: F405
+    # cache.clear() flushes a whole Redis database: keep the cache off the broker's.
+    from urllib.parse import urlsplit
+
+    CACHES["default"]["LOCATION"] = urlsplit(REDIS_URL)._replace(path="/14").geturl()  # noqa: F405
 
 WORKFLOW_RETRY_DELAYS = [0.0] * 5

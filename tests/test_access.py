@@ -92,6 +92,8 @@ PAGES = {
     "payment_link_detail": (perms.BILLING_CHARGE, "payment_link"),
     "payment_link_send": (perms.BILLING_CHARGE, "payment_link"),
     "payment_link_cancel": (perms.BILLING_CHARGE, "payment_link"),
+    "reconciliation_list": (perms.WORKSPACE_MANAGE, None),
+    "reconciliation_run": (perms.WORKSPACE_MANAGE, None),
     "workspace_settings": (perms.WORKSPACE_MANAGE, None),
     "invoice_list": (perms.INVOICES_MANAGE, None),
     "invoice_create": (perms.INVOICES_MANAGE, None),
@@ -113,6 +115,7 @@ POST_ONLY = {"stripe_connection_check", "stripe_oauth_start", "stripe_events_fet
              "workflow_step_move", "workflow_step_remove", "run_retry",
              "payment_link_send"}  # fmt: skip
 POST_ONLY |= {"invoice_issue", "invoice_process"}
+POST_ONLY |= {"reconciliation_run"}
 # GET pages whose answer is a redirect (allowed users get 302).
 REDIRECTS = {"work_item_pay_return"}
 

@@ -49,6 +49,7 @@ def stripe_errors() -> Iterator[None]:
         raise ActionError(
             error.code,
             message,
-            retryable=error.retryable,
+            # A 409: the same request is still in flight; asking again gets its answer.
+            retryable=error.retryable or error.http_status == 409,
             details={"decline_code": error.decline_code, "stripe_code": error.stripe_code},
         ) from None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from billing.models import Payment
 from billing.services.ledger import (
@@ -18,7 +20,11 @@ from billing.services.ledger import (
 from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import customer_create
 from integrations.gateway.errors import CONFLICT, GatewayError
-from integrations.gateway.payments import payment_intent_create, payment_intent_retrieve
+from integrations.gateway.payments import (
+    payment_intent_create,
+    payment_intent_retrieve,
+    payment_intents_recent,
+)
 from integrations.selectors import default_connection
 from portal.money import check_chargeable
 from portal.services import contact_save
@@ -89,6 +95,9 @@ def charge_off_session(
     )
     if payment.status in FINAL or payment.status == Payment.Status.PROCESSING:
         return payment  # this attempt already went through
+    earlier = _intent_made_before_keys_expired(payment, connection)
+    if earlier is not None:
+        return payment_apply_intent(payment=payment, intent=earlier, via="api")
     for wait in (0.5, 1.0, 2.0, None):
         try:
             intent = payment_intent_create(
@@ -108,7 +117,9 @@ def charge_off_session(
             if error.code == CONFLICT and wait is not None:
                 time.sleep(wait)  # the same attempt is in flight elsewhere: take its answer
                 continue
-            if error.retryable:
+            if error.retryable or error.code == CONFLICT:
+                # The outcome is unknown (no answer, or the same request still in flight):
+                # the row stays pending and a retry with the same key gets Stripe's answer.
                 payment_log(payment, "retry", f"{error.code}: {error.message}")
                 raise
             code = error.decline_code or error.stripe_code or error.code
@@ -117,6 +128,22 @@ def charge_off_session(
             )
             raise ChargeError(payment, error) from None
     return payment_apply_intent(payment=payment, intent=intent, via="api")
+
+
+# Stripe keeps idempotency keys for 24 hours; an attempt older than this may have charged
+# under a key Stripe has forgotten, so its intent is looked up by our row before any retry.
+KEY_MEMORY = timedelta(hours=23)
+
+
+def _intent_made_before_keys_expired(payment: Payment, connection):
+    """The PaymentIntent an old pending attempt already created, found by its metadata."""
+    if payment.created_at > timezone.now() - KEY_MEMORY:
+        return None
+    since = int(payment.created_at.timestamp()) - 60
+    for listed in payment_intents_recent(credentials_for(connection), created_gte=since):
+        if listed.metadata.get("portal_payment") == str(payment.uuid):
+            return listed.intent
+    return None
 
 
 def charge_card_on_file(

@@ -26,6 +26,7 @@ from billing.services.charges import (
     usable_connection,
 )
 from billing.services.links import payment_link_create
+from billing.views.public import with_csp
 from integrations.gateway.errors import GatewayError
 from integrations.selectors import default_connection
 from portal import perms
@@ -57,6 +58,7 @@ def _context(request: PortalRequest, contact, tab: str, data=None) -> dict:
     return {**context, **_forms(request, contact, tab, data)}
 
 
+@with_csp  # the "New card" tab loads Stripe.js
 @workspace_view(perms.BILLING_CHARGE)
 @require_http_methods(["GET", "POST"])
 def contact_charge(request: PortalRequest, contact_uuid):

@@ -171,3 +171,41 @@ def refund_create(
         charge=obj.get("charge") or "",
         payment_intent=obj.get("payment_intent") or "",
     )
+
+
+@dataclass(frozen=True)
+class ListedPaymentIntent:
+    """A PaymentIntent of a listing, with what reconciliation compares: its metadata (our
+    `portal_payment` row) and how much of its latest charge is refunded."""
+
+    intent: PaymentIntent
+    metadata: dict[str, str]
+    amount_refunded: int
+
+
+def payment_intents_recent(
+    credentials: Credentials, *, created_gte: int, limit: int = 1000
+) -> list[ListedPaymentIntent]:
+    """The account's PaymentIntents created at or after `created_gte` (a Unix time), newest
+    first, at most `limit`; each with its latest charge expanded (one call per 100)."""
+    client = make_client(credentials)
+    found: list[ListedPaymentIntent] = []
+    params: dict = {
+        "limit": 100,
+        "created": {"gte": created_gte},
+        "expand": ["data.latest_charge"],
+    }
+    with translate_errors(credentials):
+        while len(found) < limit:
+            page = client.v1.payment_intents.list(params=params)
+            for item in page.data:
+                obj = item.to_dict()
+                charge = obj.get("latest_charge")
+                charge = charge if isinstance(charge, dict) else {}
+                refunded = int(charge.get("amount_refunded") or 0)
+                metadata = {str(k): str(v) for k, v in (obj.get("metadata") or {}).items()}
+                found.append(ListedPaymentIntent(_intent(obj), metadata, refunded))
+            if not page.has_more or not page.data:
+                break
+            params["starting_after"] = page.data[-1].id
+    return found[:limit]

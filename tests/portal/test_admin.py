@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -24,7 +25,7 @@ from automation.models import (
     Workflow,
     WorkflowVersion,
 )
-from billing.models import Payment, PaymentEvent, PaymentLink, Refund
+from billing.models import Payment, PaymentEvent, PaymentLink, ReconciliationRun, Refund
 from integrations.models import StripeConnection, StripeEvent, WebhookEndpoint
 from invoices.models import (
     BankAccount,
@@ -71,6 +72,18 @@ def _task(*, success: bool) -> Task:
     )
 
 
+def _axes_rows() -> dict[type, object]:
+    who = {"username": "a@acme.test", "ip_address": "203.0.113.9", "user_agent": "test",
+           "path_info": "/accounts/login/"}  # fmt: skip
+    return {
+        AccessAttempt: AccessAttempt.objects.create(
+            **who, failures_since_start=5, get_data="", post_data=""
+        ),
+        AccessLog: AccessLog.objects.create(**who),
+        AccessFailureLog: AccessFailureLog.objects.create(**who, locked_out=True),
+    }
+
+
 def _one_of_each(user) -> dict[type, object]:
     """A row for every registered model, so each change page has something to show."""
     workspace = user.memberships.get().workspace
@@ -108,6 +121,7 @@ def _one_of_each(user) -> dict[type, object]:
             )
         ),
         StepRun: StepRun.objects.create(run=run, step_key="a", step_type="filter", name="A"),
+        **_axes_rows(),
         OrmQ: OrmQ.objects.create(
             key="default",
             payload=SignedPackage.dumps({"id": task_id, "name": "queued", "func": "math.floor"}),
@@ -154,6 +168,13 @@ def _billing_rows(workspace, connection) -> dict[type, object]:
         PaymentEvent: PaymentEvent.objects.create(payment=payment, kind="created", message="a"),
         PaymentLink: link,
         Refund: Refund.objects.create(payment=payment, amount=100, reason="duplicate"),
+        ReconciliationRun: ReconciliationRun.objects.create(
+            workspace=workspace,
+            connection=connection,
+            since=timezone.now(),
+            origin="admin",
+            differences=[{"kind": "unknown_intent", "message": "a", "repaired": False}],
+        ),
     }
 
 
