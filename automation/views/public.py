@@ -27,15 +27,20 @@ def _client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _over_rate_limit(form: Form, request: HttpRequest) -> bool:
-    """Count a submission; True when the address sent more than RATE_LIMIT in the window."""
-    key = f"form-rate:{form.uuid}:{_client_address(request)}"
+def _over_rate_limit(obj, request: HttpRequest) -> bool:
+    """Count a submission to a form or calendar; True when the address sent more than
+    RATE_LIMIT to it in the window."""
+    key = f"public-rate:{obj.uuid}:{_client_address(request)}"
     cache.add(key, 0, timeout=RATE_WINDOW)  # the window starts with the first submission
     try:
         return cache.incr(key) > RATE_LIMIT
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=RATE_WINDOW)
         return False
+
+
+def _bookings_from_address(calendar, request: HttpRequest) -> int:
+    return cache.get(f"public-rate:{calendar.uuid}:{_client_address(request)}", 0)
 
 
 @require_http_methods(["GET", "POST"])
@@ -64,6 +69,9 @@ def public_booking(request: HttpRequest, slug: str):
         Calendar.objects.select_related("workspace"), slug=slug, is_active=True
     )
     booking = BookingForm(request.POST or None)
+    if request.method == "POST" and _bookings_from_address(calendar, request) >= RATE_LIMIT:
+        context = {"object": calendar, "sent": False}
+        return render(request, "automation/public/rate_limited.html", context, status=429)
     if request.method == "POST" and booking.is_valid():
         data = booking.cleaned_data
         try:
@@ -79,6 +87,7 @@ def public_booking(request: HttpRequest, slug: str):
         except ValidationError as error:
             booking.add_error("slot", error.message_dict.get("slot", error.messages))
         else:
+            _over_rate_limit(calendar, request)  # only bookings made count towards the limit
             return redirect(f"{request.path}?booked={appointment.uuid}")
     booked = None
     if request.GET.get("booked"):

@@ -181,3 +181,17 @@ def test_two_people_clicking_the_same_slot_at_once_get_one_appointment(live_serv
     assert all("That time was just taken; pick another." in r.text for r in refused)
     # Nothing half-saved: only the person who got the slot became a contact.
     assert Contact.objects.filter(workspace=workspace).count() == 1
+
+
+@time_machine.travel(MONDAY_8AM, tick=False)
+def test_the_sixth_booking_in_ten_minutes_from_one_address_gets_429(client, calendar):
+    slots = [SLOT - dt.timedelta(minutes=30) + dt.timedelta(minutes=30 * n) for n in range(6)]
+    for n, slot in enumerate(slots[:5]):
+        response = client.post(_url(calendar), _booking(slot, email=f"p{n}@example.com"))
+        assert response.status_code == 302, response.text
+    response = client.post(_url(calendar), _booking(slots[5], email="p6@example.com"))
+    assert response.status_code == 429 and "Too many submissions" in response.text
+    assert Appointment.objects.count() == 5
+    # ...per address: another customer books the same slot freely
+    other = client.post(_url(calendar), _booking(slots[5]), REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 302 and Appointment.objects.count() == 6
