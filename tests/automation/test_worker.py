@@ -36,7 +36,10 @@ def _database_url() -> str:
 class Worker:
     """`manage.py qcluster` in its own process group, on this test's database and queue."""
 
-    def __init__(self, sandbox_url: str, queue: str):
+    def __init__(
+        self, sandbox_url: str, queue: str, *, processes: int = 1, log: Path | None = None
+    ):
+        self.log = log  # the cluster's output (django-q2 logs every task it takes), or nothing
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
             "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -47,7 +50,7 @@ class Worker:
             "DATABASE_URL": _database_url(),
             "STRIPE_API_BASE": sandbox_url,
             "Q_QUEUE": queue,
-            "Q_WORKERS": "1",
+            "Q_WORKERS": str(processes),
             "Q_TIMEOUT": str(TIMEOUT),
             "Q_RETRY": str(RETRY),
             "WORKFLOW_RETRY_DELAYS": "0.2,0.2,0.2",
@@ -55,10 +58,15 @@ class Worker:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=self.env,
-            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=self.env,
+                start_new_session=True, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        finally:
+            if self.log:
+                out.close()
         return self
 
     def kill(self) -> None:
