@@ -163,7 +163,6 @@ def _heartbeat(run: Run) -> None:
 def _finish(step_run: StepRun, status: str, *, code="", message="", outputs=None) -> None:
     step_run.status = status
     step_run.error_code, step_run.error_message = code, message
-    if outputs is not None:
-        step_run.outputs = outputs
+    step_run.outputs = outputs if outputs is not None else {}  # also ends a daily-maximum hold
     step_run.finished_at = timezone.now()
     step_run.save(update_fields=["status", "error_code", "error_message", "outputs", "finished_at"])
