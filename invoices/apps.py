@@ -1,7 +1,26 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def ensure_schedules(sender, **kwargs) -> None:
+    """Cancel new-card invoice payments nobody confirmed (after every migrate)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="Cancel abandoned invoice payments",
+        defaults={
+            "func": "invoices.tasks.cancel_abandoned_payments",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 5,
+            "repeats": -1,
+        },
+    )
 
 
 class InvoicesConfig(AppConfig):
     name = "invoices"
+
+    def ready(self) -> None:
+        post_migrate.connect(ensure_schedules, sender=self)

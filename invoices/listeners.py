@@ -27,9 +27,10 @@ def on_payment_changed(payment: Payment) -> None:
     elif payment.status == Payment.Status.PROCESSING:
         attempt.status = InvoicePayment.Status.PROCESSING
     elif payment.status in (Payment.Status.FAILED, Payment.Status.CANCELED):
+        reason = payment.failure_message or "it was not completed in time and was canceled."
         attempt.status = InvoicePayment.Status.FAILED
-        attempt.failure_message = payment.failure_message[:500]
-        invoice.last_failure = f"A payment of the invoice failed: {payment.failure_message}"[:500]
+        attempt.failure_message = reason[:500]
+        invoice.last_failure = f"A payment of the invoice failed: {reason}"[:500]
     else:
         return
     attempt.save(update_fields=["status", "failure_message"])

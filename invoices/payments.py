@@ -12,7 +12,6 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from billing.models import Payment
 from billing.services.charges import (
@@ -26,22 +25,19 @@ from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import cards_list, customer_create
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.payments import payment_intent_create
+from invoices.listeners import reserved
 from invoices.models import BankAccount, Invoice, InvoicePayment, PayerProfile, WorkItem
 from invoices.services import PAYABLE
 from portal.money import check_chargeable, format_amount
 
-# A new-card payment the payer never confirmed stops holding the balance after this long.
+# A new-card payment the payer has not confirmed after this long is canceled in Stripe (see
+# invoices.abandoned); until then, and until Stripe has canceled it, it holds its amount.
 RESERVATION_TTL = timedelta(minutes=30)
 
 
 def available_to_pay(invoice: Invoice) -> int:
     """The outstanding balance less what payments under way hold."""
-    now = timezone.now()
-    held = 0
-    for attempt in invoice.attempts.filter(status__in=["pending", "processing"]):
-        if attempt.status == "processing" or attempt.created_at > now - RESERVATION_TTL:
-            held += attempt.amount
-    return max(invoice.total - invoice.amount_paid - held, 0)
+    return max(invoice.total - invoice.amount_paid - reserved(invoice), 0)
 
 
 def payer_customer(*, user, connection) -> str:

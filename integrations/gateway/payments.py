@@ -98,6 +98,18 @@ def payment_intent_retrieve(credentials: Credentials, *, payment_intent_id: str)
     return _intent(obj.to_dict())
 
 
+def payment_intent_cancel(
+    credentials: Credentials, *, payment_intent_id: str, idempotency_key: str
+) -> PaymentIntent:
+    """Cancel an intent nobody confirmed. GatewayError when it can no longer be canceled
+    (it succeeded or is processing meanwhile): retrieve it then."""
+    with translate_errors(credentials):
+        obj = make_client(credentials).v1.payment_intents.cancel(
+            payment_intent_id, options={"idempotency_key": idempotency_key}
+        )
+    return _intent(obj.to_dict())
+
+
 @dataclass(frozen=True)
 class Charge:
     id: str
