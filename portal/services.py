@@ -190,3 +190,13 @@ def contact_save(*, workspace: Workspace, contact: Contact | None = None, **fiel
     contact.full_clean(exclude=["workspace"])
     contact.save()
     return contact
+
+
+def contacts_stripe_customer_forget(*, workspace_id: int, customer_id: str) -> int:
+    """A customer deleted in Stripe: contacts stop pointing at it (a charge of their card on
+    file then says there is none, instead of failing at Stripe). Returns how many changed."""
+    if not customer_id:
+        return 0
+    return Contact.objects.filter(workspace_id=workspace_id, stripe_customer_id=customer_id).update(
+        stripe_customer_id=""
+    )

@@ -23,6 +23,7 @@ from integrations.views.dashboard import (
 )
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.services import contacts_stripe_customer_forget
 
 # Only ids of this shape reach Stripe: anything else in the URL is a 404 here.
 CUSTOMER_ID_RE = re.compile(r"cus_[A-Za-z0-9]+")
@@ -134,6 +135,9 @@ def customer_delete(request: PortalRequest, customer_id: str):
             raise GatewayError(NOT_FOUND, "This customer was deleted.")
         if request.method == "POST":
             gateway.customer_delete(credentials, customer_id=customer_id)
+            contacts_stripe_customer_forget(
+                workspace_id=request.workspace.pk, customer_id=customer_id
+            )
             messages.success(request, f"Customer {customer.name or customer.id} deleted in Stripe.")
             return redirect(list_url)
     except GatewayError as error:
