@@ -10,32 +10,7 @@
     return input ? input.value : "";
   }
 
-  function showError(form, message) {
-    var box = form.querySelector("[data-pay-error]");
-    box.textContent = message;
-    box.hidden = !message;
-  }
-
-  function showFieldErrors(form, errors) {
-    form.querySelectorAll(".inv-js-error").forEach(function (el) { el.remove(); });
-    var general = [];
-    Object.keys(errors).forEach(function (name) {
-      var messages = errors[name].map(function (e) { return e.message; });
-      var input = form.querySelector("[name=" + name + "]");
-      var field = input && input.type !== "hidden" ? input.closest(".field") : null;
-      if (!field) { general = general.concat(messages); return; }
-      var list = document.createElement("ul");
-      list.className = "errorlist inv-js-error";
-      messages.forEach(function (m) {
-        var li = document.createElement("li");
-        li.textContent = m;
-        list.appendChild(li);
-      });
-      input.setAttribute("aria-invalid", "true");
-      field.appendChild(list);
-    });
-    showError(form, general.join(" ") || "Please correct the fields marked below.");
-  }
+  var pay = window.PortalCardPayment;
 
   // Which parts of the form apply: the card or the bank section, the new-card fields.
   function refresh(form) {
@@ -49,22 +24,12 @@
 
   function setup(form) {
     var button = form.querySelector("[data-pay-button]");
-    var label = button.textContent;
+    var busy = pay.busyButton(button);
     var mount = form.querySelector("[data-card-element]");
-    var stripe = null, card = null, clientSecret = null, returnUrl = null;
-    if (mount && window.Stripe) {
-      var options = form.dataset.stripeAccount ? {stripeAccount: form.dataset.stripeAccount} : {};
-      stripe = window.Stripe(form.dataset.publishableKey, options);
-      card = stripe.elements().create("card");
-      card.mount(mount);
-    }
+    var element = mount && window.Stripe ? pay.cardElement(form, mount) : null;
+    var clientSecret = null, returnUrl = null;
     form.addEventListener("change", function () { refresh(form); });
     refresh(form);
-
-    function busy(on) {
-      button.disabled = on;
-      button.textContent = on ? "Processing…" : label;
-    }
 
     // Asked for once: a retry after a decline confirms the same PaymentIntent, whose amount
     // is then fixed (and held on the invoice), so the amount field is locked.
@@ -81,7 +46,7 @@
           return {errors: {__all__: [{message: "Something went wrong (" + response.status + "). Please try again."}]}};
         });
       }).then(function (data) {
-        if (data.errors) { showFieldErrors(form, data.errors); return null; }
+        if (data.errors) { pay.showFieldErrors(form, data.errors); return null; }
         clientSecret = data.client_secret;
         returnUrl = data.return_url;
         var amount = form.querySelector("[name=amount]");
@@ -94,32 +59,15 @@
     form.addEventListener("submit", function (event) {
       if (button.disabled) { event.preventDefault(); return; }
       var newCard = checked(form, "method") !== "ach" && checked(form, "payment_method") === "new";
-      if (!newCard || !card) { busy(true); return; }  // a plain POST: saved card or bank
+      if (!newCard || !element) { busy(true); return; }  // a plain POST: saved card or bank
       event.preventDefault();
-      showError(form, "");
+      pay.showError(form, "");
       busy(true);
       intent().then(function (secret) {
         if (!secret) { busy(false); return null; }
         var save = form.querySelector("[name=save_card]");
-        var data = {
-          payment_method: {
-            card: card,
-            billing_details: {name: form.dataset.name || "", email: form.dataset.email || ""}
-          }
-        };
-        if (save && save.checked) { data.setup_future_usage = "off_session"; }
-        return stripe.confirmCardPayment(secret, data).then(function (result) {
-          if (result.error) {
-            showError(form, result.error.message + " You can try again, with another card if needed.");
-            busy(false);
-            return;
-          }
-          window.location.assign(returnUrl);
-        });
-      }).catch(function () {
-        showError(form, "The payment could not be sent. Check your connection and try again.");
-        busy(false);
-      });
+        return pay.confirm(form, element, secret, save, returnUrl, busy);
+      }).catch(pay.networkError(form, busy));
     });
   }
 

@@ -4,35 +4,11 @@
 (function () {
   "use strict";
 
+  var pay = window.PortalCardPayment;
+
   function csrfToken(form) {
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
-  }
-
-  function showError(form, message) {
-    var box = form.querySelector("[data-pay-error]");
-    box.textContent = message;
-    box.hidden = !message;
-  }
-
-  function showFieldErrors(form, errors) {
-    form.querySelectorAll(".bill-js-error").forEach(function (el) { el.remove(); });
-    var general = [];
-    Object.keys(errors).forEach(function (name) {
-      var messages = errors[name].map(function (e) { return e.message; });
-      var input = form.querySelector("[name=" + name + "]");
-      if (!input || input.type === "hidden") { general = general.concat(messages); return; }
-      var list = document.createElement("ul");
-      list.className = "errorlist bill-js-error";
-      messages.forEach(function (m) {
-        var li = document.createElement("li");
-        li.textContent = m;
-        list.appendChild(li);
-      });
-      input.setAttribute("aria-invalid", "true");
-      input.closest(".field").appendChild(list);
-    });
-    showError(form, general.join(" ") || "Please correct the fields marked below.");
   }
 
   // Once the PaymentIntent exists its amount is fixed: lock what would change it.
@@ -49,19 +25,10 @@
   }
 
   function setupPayForm(form) {
-    var options = form.dataset.stripeAccount ? {stripeAccount: form.dataset.stripeAccount} : {};
-    var stripe = window.Stripe(form.dataset.publishableKey, options);
-    var card = stripe.elements().create("card");
-    card.mount(form.querySelector("[data-card-element]"));
-    var button = form.querySelector("[data-pay-button]");
-    var label = button.textContent;
+    var element = pay.cardElement(form, form.querySelector("[data-card-element]"));
+    var busy = pay.busyButton(form.querySelector("[data-pay-button]"));
     var clientSecret = null;
     var returnUrl = form.dataset.returnUrl || "";
-
-    function busy(on) {
-      button.disabled = on;
-      button.textContent = on ? "Processing…" : label;
-    }
 
     // The intent is asked for once; a retry after a decline confirms the same intent.
     function intent() {
@@ -76,9 +43,9 @@
           return {error: "Something went wrong (" + response.status + "). Please try again."};
         });
       }).then(function (data) {
-        if (data.errors) { showFieldErrors(form, data.errors); return null; }
+        if (data.errors) { pay.showFieldErrors(form, data.errors); return null; }
         if (data.error) {
-          showError(form, data.error);
+          pay.showError(form, data.error);
           if (data.closed) { window.location.reload(); }
           return null;
         }
@@ -91,31 +58,14 @@
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      if (button.disabled) { return; }
-      showError(form, "");
+      if (form.querySelector("[data-pay-button]").disabled) { return; }
+      pay.showError(form, "");
       busy(true);
       intent().then(function (secret) {
         if (!secret) { busy(false); return null; }
         var save = form.querySelector("[data-save-card]");
-        var data = {
-          payment_method: {
-            card: card,
-            billing_details: {name: form.dataset.name || "", email: form.dataset.email || ""}
-          }
-        };
-        if (save && save.checked) { data.setup_future_usage = "off_session"; }
-        return stripe.confirmCardPayment(secret, data).then(function (result) {
-          if (result.error) {
-            showError(form, result.error.message + " You can try again, with another card if needed.");
-            busy(false);
-            return;
-          }
-          window.location.assign(returnUrl);
-        });
-      }).catch(function () {
-        showError(form, "The payment could not be sent. Check your connection and try again.");
-        busy(false);
-      });
+        return pay.confirm(form, element, secret, save, returnUrl, busy);
+      }).catch(pay.networkError(form, busy));
     });
   }
 
