@@ -70,7 +70,11 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "status", "created_at"])]
+        # The ledger lists a workspace's payments newest first, the chart reads by status.
+        indexes = [
+            models.Index(fields=["workspace", "status", "created_at"]),
+            models.Index(fields=["workspace", "created_at", "id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.status})"
@@ -146,6 +150,7 @@ class PaymentLink(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "created_at", "id"])]
 
     def __str__(self) -> str:
         return f"Payment link {self.uuid} ({self.status})"

@@ -136,7 +136,11 @@ class StripeEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="stripe_event_once"),
         ]
-        indexes = [models.Index(fields=["endpoint", "status"]), models.Index(fields=["type"])]
+        indexes = [
+            models.Index(fields=["endpoint", "status"]),
+            models.Index(fields=["type"]),
+            models.Index(fields=["endpoint", "created", "id"]),  # the events page, newest first
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

@@ -129,6 +129,8 @@ class WorkItem(models.Model):
                 fields=["invoice"], condition=Q(status="open"), name="workitem_one_open"
             ),
         ]
+        # The payers' inbox: a workspace's open (or recently closed) items, newest first.
+        indexes = [models.Index(fields=["workspace", "status", "created_at", "id"])]
 
     def __str__(self) -> str:
         return f"Pay {self.invoice}"

@@ -30,8 +30,8 @@ def work_items_for(user, workspace):
     in_scope = Q(scope_type=ScopeType.UNIT, org_unit=unit) | Q(
         scope_type=ScopeType.TREE, org_unit__path__in=_ancestor_paths(unit.path)
     )
-    return (
-        WorkItem.objects.filter(in_scope, workspace=workspace, role__in=membership.roles.all())
-        .select_related("invoice__contact", "org_unit", "role")
-        .distinct()
-    )
+    # No DISTINCT: the roles are a subquery and the org unit a foreign key, so no row repeats,
+    # and a DISTINCT would sort every open item before the page is cut.
+    return WorkItem.objects.filter(
+        in_scope, workspace=workspace, role__in=membership.roles.all()
+    ).select_related("invoice__contact", "org_unit", "role", "workspace")

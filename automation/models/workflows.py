@@ -121,7 +121,10 @@ class Run(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["workflow", "cause"], name="run_once_per_cause"),
         ]
-        indexes = [models.Index(fields=["workflow", "status"])]
+        indexes = [
+            models.Index(fields=["workflow", "status"]),
+            models.Index(fields=["workflow", "created_at", "id"]),  # the history, newest first
+        ]
 
     def __str__(self) -> str:
         return f"Run {self.uuid} of {self.workflow}"

@@ -52,7 +52,7 @@ def _json(value) -> str:
 def run_list(request: PortalRequest, workflow_uuid):
     workflow = _workflow(request, workflow_uuid)
     filters = RunFilterForm(request.GET)
-    runs = workflow.runs.select_related("contact", "version")
+    runs = workflow.runs.select_related("contact", "version", "workspace")  # for its URL
     if filters.is_valid():
         data = filters.cleaned_data
         if data["status"]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.events import event_replay, events_fetch_missed
 from integrations.forms import EventFilterForm
 from integrations.gateway.errors import GatewayError
-from integrations.models import StripeEvent
+from integrations.models import StripeEvent, WebhookEndpoint
 from integrations.selectors import chosen_connection
 from integrations.services import webhook_endpoint_for
 from portal import perms
@@ -31,7 +31,11 @@ def _events(request: PortalRequest):
 @require_GET
 def event_list(request: PortalRequest):
     form = EventFilterForm(request.GET)
-    events = _events(request).select_related("endpoint__connection").defer("payload")
+    # By endpoint ids rather than a join, so the database reads the newest events of an
+    # endpoint from its (endpoint, created) index instead of sorting all of them.
+    endpoints = WebhookEndpoint.objects.filter(connection__workspace=request.workspace)
+    events = StripeEvent.objects.filter(endpoint__in=list(endpoints.values_list("pk", flat=True)))
+    events = events.select_related("endpoint__connection").defer("payload")
     if form.is_valid():
         data = form.cleaned_data
         if data["type"]:
