@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from automation.models import Run, Workflow
+from automation.models import Run, StepRun, Workflow
 from automation.services.runs import run_retry_from_failed
 from automation.workflow_forms import RunFilterForm
 from portal import perms
@@ -87,10 +87,37 @@ def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
          "outputs": _json(step.outputs)}
         for step in run.steps.all()
     ]  # fmt: skip
-    context = {**_header(request, workflow), "run": run, "steps": steps,
-               "live": run.status in LIVE, "trigger_json": _json(run.trigger)}  # fmt: skip
+    live = run.status in LIVE
+    started = {item["row"].step_key: item["row"] for item in steps}
+    context = {**_header(request, workflow), "run": run, "steps": steps, "live": live,
+               "to_come": _to_come(run, started) if live else [],
+               "trigger_json": _json(run.trigger)}  # fmt: skip
     template = "automation/runs/detail.html" + ("#live" if request.htmx else "")
     return render(request, template, context)
+
+
+def _to_come(run: Run, started: dict, steps=None, branch: str = "") -> list[dict]:
+    """The steps of the run's workflow that have not started yet, in order. Below an if/else
+    that has decided, its taken side only; below one still to come, both sides, each saying
+    which branch it is on (only one of them will run)."""
+    if steps is None:
+        definition = run.test_definition if run.is_test else run.version.definition
+        steps = (definition or {}).get("steps") or []
+    pending = []
+    for step in steps:
+        step_run = started.get(step.get("key"))
+        if step_run is None:
+            pending.append({"name": step.get("name") or step.get("type"), "type": step.get("type"),
+                            "branch": branch})  # fmt: skip
+        sides = [("then", "Yes"), ("else", "No")]
+        if step_run is not None and step_run.status == StepRun.Status.SUCCEEDED:
+            taken = step_run.outputs.get("branch")
+            sides = [(side, "") for side, _ in sides if side == taken]
+        label = step.get("name") or step.get("key")
+        for side, word in sides:
+            on = f"only on the “{word}” branch of “{label}”" if word else branch
+            pending += _to_come(run, started, step.get(side) or [], on)
+    return pending
 
 
 @workspace_view(perms.WORKFLOW_EDIT)

@@ -25,14 +25,11 @@ def workflow(workspace):
 
 def _run(workflow, **fields):
     fields.setdefault("cause", f"c:{Run.objects.count()}")
+    fields.setdefault("test_definition", workflow.definition)
     return Run.objects.create(
-        workspace=workflow.workspace,
-        workflow=workflow,
-        is_test=True,
-        test_definition=workflow.definition,
-        trigger_type="manual",
+        workspace=workflow.workspace, workflow=workflow, is_test=True, trigger_type="manual",
         **fields,
-    )
+    )  # fmt: skip
 
 
 def _list(workflow):
@@ -149,3 +146,33 @@ def test_runs_of_another_workspace_are_404(workflow, outsider, as_user):
     assert client.get(run.get_absolute_url()).status_code == 404
     url = reverse("run_retry", args=["acme", workflow.uuid, run.uuid])
     assert client.post(url).status_code == 404
+
+
+def test_a_running_run_lists_the_steps_still_to_come(workflow, owner, as_user):
+    """The timeline shows what is next: after a decided if/else only its taken side."""
+    charge = {"key": "charge", "type": "stripe_one_time_charge", "name": "Charge the fee"}
+    tag = {"key": "tag", "type": "update_contact", "name": "Tag as small"}
+    decide = {"key": "decide", "type": "if_else", "name": "Big lead?", "then": [charge],
+              "else": [tag]}  # fmt: skip
+    steps = [{"key": "check", "type": "filter", "name": "Has an e-mail"}, decide,
+             {"key": "mail", "type": "send_email", "name": "Thank them"}]  # fmt: skip
+    definition = {"trigger": {"type": "manual", "config": {}}, "steps": steps}
+    run = _run(workflow, status="running", test_definition=definition)
+    client = as_user(owner)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "Still to come" in page
+    for name in ("Has an e-mail", "Big lead?", "Charge the fee", "Tag as small", "Thank them"):
+        assert name in page
+    assert "only on the “Yes” branch of “Big lead?”" in page
+
+    StepRun.objects.create(run=run, step_key="check", step_type="filter", name="Has an e-mail",
+                           status="succeeded")  # fmt: skip
+    StepRun.objects.create(run=run, step_key="decide", step_type="if_else", name="Big lead?",
+                           status="succeeded", outputs={"branch": "else"}, position=1)  # fmt: skip
+    page = client.get(run.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    to_come = page.split("Still to come")[1]
+    assert "Tag as small" in to_come and "Thank them" in to_come
+    assert "Charge the fee" not in page and "Has an e-mail" not in to_come
+
+    Run.objects.filter(pk=run.pk).update(status="succeeded")
+    assert "Still to come" not in client.get(run.get_absolute_url()).content.decode()
