@@ -8,7 +8,7 @@ from automation.views import public as automation_public
 from billing.views import public as billing_public
 from integrations.views import hooks, oauth
 from portal.forms import PortalPasswordResetForm
-from portal.views import contacts, home, members, org_units, roles
+from portal.views import contacts, health, home, members, org_units, roles
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -60,6 +60,7 @@ workspace_patterns = [
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("healthz/", health.healthz, name="healthz"),
     path("accounts/", include(auth_patterns)),
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("f/<slug:slug>/", automation_public.public_form, name="public_form"),

@@ -129,9 +129,11 @@ def customer_delete(request: PortalRequest, customer_id: str):
     credentials = credentials_for(connection)
     list_url = reverse("stripe_customer_list", args=[request.workspace.slug])
     list_url += context["connection_query"]
+    deleted = False
     try:
         customer = gateway.customer_retrieve(credentials, customer_id=customer_id)
         if customer.deleted:
+            deleted = True
             raise GatewayError(NOT_FOUND, "This customer was deleted.")
         if request.method == "POST":
             gateway.customer_delete(credentials, customer_id=customer_id)
@@ -145,7 +147,7 @@ def customer_delete(request: PortalRequest, customer_id: str):
             connection.refresh_from_db()
             context.update(stripe_problem(connection, error))
             return render(request, "integrations/customers/delete.html", context)
-        if request.method == "GET":
+        if request.method == "GET" or not deleted:  # unknown to this account: another's, say
             raise Http404("No such customer.") from None
         # A second click, or someone deleted it meanwhile: the outcome asked for holds.
         messages.info(request, f"Customer {customer_id} was already deleted.")
