@@ -12,6 +12,7 @@ from invoices.models import Invoice, WorkItem
 from invoices.services import invoice_issue, invoice_process, invoice_save, invoice_void
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.money import CURRENCIES, exponent
 from portal.pagination import paginate
 
 
@@ -50,7 +51,9 @@ def invoice_edit(request: PortalRequest, invoice_uuid=None):
             else:
                 messages.success(request, f"{invoice} saved.")
                 return redirect(invoice)
-    return render(request, "invoices/edit.html", {"invoice": invoice, "form": form, "lines": lines})
+    context = {"invoice": invoice, "form": form, "lines": lines,
+               "currency_exponents": {code: exponent(code) for code in CURRENCIES}}  # fmt: skip
+    return render(request, "invoices/edit.html", context)
 
 
 def _forms(request: PortalRequest, invoice: Invoice | None):
