@@ -245,10 +245,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # stripe-python's INFO and DEBUG records quote Stripe's answers, secrets included.
+    "filters": {"redact_secrets": {"()": "integrations.redaction.RedactSecrets"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "stripe": {"level": "WARNING"},  # the gateway logs its own failures
+        # The gateway logs its own failures.
+        "stripe": {"level": "WARNING", "filters": ["redact_secrets"]},
     },
 }
 

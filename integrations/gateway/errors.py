@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import Iterator
 
 import stripe
+
+from integrations.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -104,11 +105,7 @@ def _safe_message(exc: stripe.StripeError, code: str) -> str:
     if code == RATE_LIMITED:
         return "Stripe is rate limiting this account; the request will be retried."
     text = getattr(exc, "user_message", None) or getattr(exc, "_message", None) or str(exc)
-    return _redact(str(text))
-
-
-def _redact(text: str) -> str:
-    return re.sub(r"\b(sk|rk|pk|whsec)_[A-Za-z0-9_*]+", r"\1_[redacted]", text)
+    return redact(str(text))
 
 
 @contextlib.contextmanager
