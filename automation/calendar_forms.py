@@ -130,7 +130,10 @@ class BookingForm(forms.Form):
             raise forms.ValidationError("Pick a time.") from None
         if value.tzinfo is None:
             raise forms.ValidationError("Pick a time.")
-        return value
+        try:  # in UTC: an offset at the ends of the calendar (year 1 or 9999) cannot be booked
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("Pick a time.") from None
 
 
 class AppointmentStatusForm(forms.Form):

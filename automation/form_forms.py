@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.core.validators import validate_slug
+from django.core.validators import MaxLengthValidator, validate_slug
 
 from automation.models import Form, FormField
+from portal.models import Contact
 
 Kind, MapsTo = FormField.Kind, FormField.MapsTo
 
@@ -157,7 +158,21 @@ class PublicForm(forms.Form):
         return {f.key: self.cleaned_data.get(f.key) for f in self.form_fields}
 
 
+# A field filling a contact column takes no more than the column holds (a text field may fill
+# the name: 2,000 characters would not fit).
+CONTACT_MAX_LENGTH = {
+    maps_to: Contact._meta.get_field(maps_to).max_length for maps_to in (MapsTo.NAME, MapsTo.PHONE)
+}
+
+
 def _input_for(field: FormField) -> forms.Field:
+    form_field = _kind_input(field)
+    if field.maps_to in CONTACT_MAX_LENGTH:
+        form_field.validators.append(MaxLengthValidator(CONTACT_MAX_LENGTH[field.maps_to]))
+    return form_field
+
+
+def _kind_input(field: FormField) -> forms.Field:
     common = {"label": field.label, "required": field.required}
     if field.kind == Kind.EMAIL:
         return forms.EmailField(max_length=254, **common)

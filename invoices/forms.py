@@ -184,6 +184,9 @@ class PayForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if "attempt" in self.errors:  # a hidden field: its error would be shown nowhere
+            del self.errors["attempt"]
+            self.add_error(None, "This form is out of date: reload the page and pay again.")
         if data.get("method") == "ach" and not self.banks:
             self.add_error("bank_account", "Add and verify a bank account first.")
         elif data.get("method") == "ach" and data.get("bank_account") not in self.banks:

@@ -7,7 +7,7 @@ units; `format_amount` turns minor units back into text. Never floats.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
@@ -28,6 +28,9 @@ MINIMUM_CHARGE = {
     "THB": 1000, "JPY": 50,
 }  # fmt: skip
 MAXIMUM_AMOUNT = 99_999_999  # eight digits in the smallest unit
+# The most any typed amount can be (limits and invoice lines too): far below a 64-bit column.
+LARGEST_AMOUNT = 10**15 - 1
+KNOWN_CURRENCIES = frozenset(CURRENCIES)
 
 
 def exponent(currency: str) -> int:
@@ -45,21 +48,31 @@ _AMOUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 def parse_amount(text: str, currency: str) -> int:
-    """Minor units from a major-unit string; ValueError with a message a person can read."""
+    """Minor units from a major-unit string; ValueError with a message a person can read.
+
+    Exact for any length (integer arithmetic, no Decimal rounding); amounts above
+    LARGEST_AMOUNT and currencies outside CURRENCIES are refused.
+    """
+    code = str(currency).upper()
+    if code not in KNOWN_CURRENCIES:
+        raise ValueError(
+            f"“{currency}” is not a currency the portal knows: pick one from the list."
+        )
     cleaned = str(text).strip()
     if not _AMOUNT_RE.match(cleaned):
         raise ValueError("Enter an amount such as 49.99, using digits and one decimal point.")
-    cleaned = cleaned.replace(",", "")
-    places = exponent(currency)
-    decimals = len(cleaned.split(".")[1]) if "." in cleaned else 0
-    if decimals > places:
+    whole, _, decimals = cleaned.replace(",", "").partition(".")
+    places = exponent(code)
+    if len(decimals) > places:
         if places == 0:
-            raise ValueError(f"{currency.upper()} has no decimals: enter a whole amount.")
-        raise ValueError(f"{currency.upper()} has at most {places} decimals.")
-    try:
-        minor = int(Decimal(cleaned).scaleb(places))
-    except InvalidOperation:
-        raise ValueError("Enter a valid amount.") from None
+            raise ValueError(f"{code} has no decimals: enter a whole amount.")
+        raise ValueError(f"{code} has at most {places} decimals.")
+    whole = whole.lstrip("0") or "0"
+    if len(whole) > len(str(LARGEST_AMOUNT)):  # before int(): no huge conversions
+        raise ValueError(f"Enter at most {format_amount(LARGEST_AMOUNT, code)}.")
+    minor = int(whole) * 10**places + int(decimals.ljust(places, "0") or "0")
+    if minor > LARGEST_AMOUNT:
+        raise ValueError(f"Enter at most {format_amount(LARGEST_AMOUNT, code)}.")
     return minor
 
 

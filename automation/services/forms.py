@@ -12,6 +12,7 @@ from automation.services.runs import runs_start_for_trigger
 from portal.models import Contact, Workspace
 
 CONTACT_FIELDS = (FormField.MapsTo.NAME, FormField.MapsTo.EMAIL, FormField.MapsTo.PHONE)
+NAME_LENGTH = Contact._meta.get_field("name").max_length
 
 
 def form_save(
@@ -90,7 +91,7 @@ def contact_upsert(
                 return Contact.objects.create(
                     workspace=workspace,
                     email=email,
-                    name=name or email,
+                    name=name or email[:NAME_LENGTH],  # an e-mail may be longer than a name
                     phone=phone,
                     custom_fields=dict(custom or {}),
                 )

@@ -8,12 +8,13 @@ link's PaymentIntent client secret, and ask Stripe how it stands when the custom
 from __future__ import annotations
 
 import functools
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,6 +23,7 @@ from billing.services.charges import payment_refresh
 from billing.services.links import payment_link_checkout
 from integrations.gateway.errors import GatewayError
 
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # secrets.token_urlsafe, as PaymentLink makes them
 RATE_LIMIT = 10  # intent requests per client address...
 RATE_WINDOW = 10 * 60  # ...in this many seconds
 CLOSED = {
@@ -87,6 +89,8 @@ def over_rate_limit(request: HttpRequest) -> bool:
 
 
 def _link(token: str) -> PaymentLink:
+    if not TOKEN.fullmatch(token):  # never a token we made; some (NUL) PostgreSQL cannot query
+        raise Http404("No such payment link.")
     links = PaymentLink.objects.select_related("workspace", "contact", "connection", "payment")
     return get_object_or_404(links, token=token)
 

@@ -11,6 +11,7 @@ from integrations.gateway.client import Credentials, make_client
 from integrations.gateway.errors import translate_errors
 
 TOLERANCE_SECONDS = 300
+LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last time Python can hold
 MAX_ENDPOINTS = 16  # Stripe's limit per account and mode
 
 
@@ -27,7 +28,12 @@ def event_verify(*, payload: bytes, header: str, secrets: list[str]) -> dict:
         raise SignatureError("no signing secret is configured for this endpoint")
     if not header:
         raise SignatureError("missing Stripe-Signature header")
-    text = payload.decode("utf-8", errors="strict")
+    if not header.isascii():  # Stripe's header is ASCII; comparing other text raises TypeError
+        raise SignatureError("the Stripe-Signature header is malformed")
+    try:
+        text = payload.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise SignatureError("the body is not UTF-8") from None
     for secret in secrets:
         try:
             stripe.WebhookSignature.verify_header(text, header, secret, TOLERANCE_SECONDS)
@@ -39,11 +45,45 @@ def event_verify(*, payload: bytes, header: str, secrets: list[str]) -> dict:
         raise SignatureError(reason)
     try:
         event = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SignatureError("the body is not JSON") from None
-    if not isinstance(event, dict) or event.get("object") != "event" or not event.get("id"):
+    if not _is_event(event):
         raise SignatureError("the body is not a Stripe event")
     return event
+
+
+def _is_event(event) -> bool:
+    """Shaped as Stripe sends every event, so it can be stored as it is: an id and a type that
+    fit their columns, a creation time, the mode, `data.object`, and no NUL character anywhere
+    (PostgreSQL's jsonb refuses it)."""
+    if not isinstance(event, dict) or event.get("object") != "event":
+        return False
+    id_, type_, created = event.get("id"), event.get("type"), event.get("created")
+    data = event.get("data")
+    return (
+        isinstance(id_, str) and 0 < len(id_) <= 255
+        and isinstance(type_, str) and 0 < len(type_) <= 100
+        and isinstance(event.get("api_version", ""), str | None)
+        and len(event.get("api_version") or "") <= 50
+        and type(created) is int and 0 <= created <= LATEST_TIMESTAMP
+        and isinstance(event.get("livemode"), bool)
+        and isinstance(data, dict) and isinstance(data.get("object"), dict)
+        and not _has_nul(event)
+    )  # fmt: skip
+
+
+def _has_nul(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 @dataclass(frozen=True)
