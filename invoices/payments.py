@@ -80,7 +80,10 @@ def _reserve(*, work_item: WorkItem, payer, amount: int, method: str, token=None
     except IntegrityError:  # the same form submitted twice at the same moment
         if token is None:
             raise
-        return InvoicePayment.objects.get(uuid=token)
+        same = InvoicePayment.objects.filter(uuid=token, work_item=work_item, payer=payer).first()
+        if same is None or same.amount != amount:  # someone else's attempt: not this payer's
+            raise ValidationError("This form was already used; reload the page.") from None
+        return same
 
 
 def _reserve_new(*, work_item, payer, amount, method, token) -> InvoicePayment:

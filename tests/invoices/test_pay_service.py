@@ -253,3 +253,26 @@ def test_the_same_pay_form_submitted_twice_pays_once(work_item, payer, sandbox, 
     assert invoice.amount_paid == 8000 and InvoicePayment.objects.count() == 1
     posts = sandbox.control.requests(path="/v1/payment_intents", method="POST")
     assert len(posts) == 1
+
+
+def test_another_work_items_attempt_token_tells_nothing_and_charges_nothing(
+    work_item, invoice, payer, sandbox, connection
+):
+    """A pay form carrying the attempt id of another invoice's payment is refused; the other
+    payment is neither shown nor repeated."""
+    from invoices.services import invoice_issue, invoice_save
+
+    card = _saved_card(sandbox, connection, payer)
+    paid = invoice_pay_card(work_item=work_item, payer=payer, amount=500, payment_method_id=card)
+    lines = [{"description": "Leads", "quantity": 1, "unit_price": 900}]
+    other = invoice_save(
+        workspace=invoice.workspace, contact=invoice.contact, lines=lines,
+        org_unit=invoice.org_unit, currency="usd", due_date=None, notes="",
+    )  # fmt: skip
+    other_item = invoice_process(invoice=invoice_issue(invoice=other))
+    intents = len(sandbox.control.requests(path="/v1/payment_intents", method="POST"))
+    with pytest.raises(ValidationError, match="already used"):
+        invoice_pay_card(work_item=other_item, payer=payer, amount=500, payment_method_id=card,
+                         attempt=paid.attempt.uuid)  # fmt: skip
+    assert len(sandbox.control.requests(path="/v1/payment_intents", method="POST")) == intents
+    assert InvoicePayment.objects.filter(work_item=other_item).count() == 0
