@@ -52,6 +52,9 @@ def apply() -> None:
     ls.store = STORE
     # localstripe sleeps 1 s before delivering to endpoints set through /_config.
     ls.schedule_webhook = webhooks.on_event
+    # Ids from the system's randomness: localstripe draws them from the global `random`, which
+    # tests (hypothesis) reseed, so two objects could get the same id.
+    ls.random_id = context.random_token
     _patch_base()
     _patch_payment_methods()
     _patch_payment_intents()

@@ -312,3 +312,15 @@ def test_cancel_with_reason(client):
     )
     assert canceled.status == "canceled"
     assert canceled.cancellation_reason == "abandoned"
+
+
+def test_ids_do_not_repeat_when_the_global_random_is_reseeded(client):
+    """Tests that reseed `random` (hypothesis does, per example) still get distinct ids."""
+    import random
+
+    ids = set()
+    for _ in range(3):
+        random.seed(2026)
+        intent = client.v1.payment_intents.create(params={"amount": 500, "currency": "usd"})
+        ids.add(intent.id)
+    assert len(ids) == 3
