@@ -190,6 +190,20 @@ BILLING_PAYMENT_LISTENERS: list[str] = ["invoices.listeners.on_payment_changed"]
 # a connection is removed.
 STRIPE_CONNECTION_USAGE: list[str] = ["automation.usage.workflows_using_connection"]
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
+# Stripe's rate limits (100 requests/s per account in live mode, 25 in test mode), kept by one
+# token bucket per Stripe account and mode, shared by every web and worker process
+# (integrations/gateway/rate_limit.py): in any one second the portal sends an account at most
+# STRIPE_RATE_LIVE / STRIPE_RATE_TEST requests (80% of Stripe's), STRIPE_RATE_BURST of them
+# back to back. A request waits for its turn up to STRIPE_RATE_MAX_WAIT seconds, else fails
+# RATE_LIMITED (a workflow step then backs off and retries). The bucket is in Redis when
+# REDIS_URL is set (required with several machines), else in STRIPE_RATE_FILE, an SQLite file
+# of its own shared by the processes of one machine.
+STRIPE_RATE_LIMIT = env.bool("STRIPE_RATE_LIMIT", default=True)
+STRIPE_RATE_LIVE = env.float("STRIPE_RATE_LIVE", default=80.0)
+STRIPE_RATE_TEST = env.float("STRIPE_RATE_TEST", default=20.0)
+STRIPE_RATE_BURST = env.int("STRIPE_RATE_BURST", default=3)
+STRIPE_RATE_MAX_WAIT = env.float("STRIPE_RATE_MAX_WAIT", default=5.0)
+STRIPE_RATE_FILE = env("STRIPE_RATE_FILE", default=str(BASE_DIR / "var" / "stripe-rate.sqlite3"))
 
 # django-q2: Redis when REDIS_URL is set, the ORM broker otherwise. `timeout` bounds one task;
 # `retry` is larger, so a task still running is never handed to a second worker.

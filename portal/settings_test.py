@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
@@ -29,8 +30,6 @@ STRIPE_TIMEOUT_SECONDS = 5.0
 # SQLite tests use a file, not memory: the live server's threads and concurrency tests need
 # real connections of their own (WAL and the busy timeout then apply, as in production).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    import tempfile
-
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"portal-test-{os.getpid()}.sqlite3")
     }
@@ -45,3 +44,8 @@ if REDIS_URL:  # noqa: F405
     CACHES["default"]["LOCATION"] = urlsplit(REDIS_URL)._replace(path="/14").geturl()  # noqa: F405
 
 WORKFLOW_RETRY_DELAYS = [0.0] * 5
+# The Stripe rate-limit bucket runs on every call, at a pace no test reaches (many tests reuse
+# one account); tests/integrations/test_rate_limit.py sets real rates. Accounts are new in
+# every test, so parallel test processes can share the file.
+STRIPE_RATE_LIVE = STRIPE_RATE_TEST = 10_000.0
+STRIPE_RATE_FILE = os.path.join(tempfile.gettempdir(), "portal-test-stripe-rate.sqlite3")

@@ -1,11 +1,12 @@
 """The sandbox's aiohttp application: localstripe's routes behind Stripe-like middlewares.
 
 Middlewares, outermost first: request log (assigns the Request-Id), authentication (sets the
-account context), injected faults, idempotency replay, slow execution (delay faults),
-Stripe-shaped errors. Routes: those of ``dashboard`` (balance, accounts and bank accounts,
-customer search...), every localstripe resource route (with the patches of ``extensions``),
-``/v1/webhook_endpoints``, Connect OAuth (``oauth``), the sandbox's fake Stripe.js at
-``/js.stripe.com/v3/`` with the intent routes it needs (``stripe_js``) and the control API.
+account context), Stripe's per-account rate limit, injected faults, idempotency replay, slow
+execution (delay faults), Stripe-shaped errors. Routes: those of ``dashboard`` (balance,
+accounts and bank accounts, customer search...), every localstripe resource route (with the
+patches of ``extensions``), ``/v1/webhook_endpoints``, Connect OAuth (``oauth``), the sandbox's
+fake Stripe.js at ``/js.stripe.com/v3/`` with the intent routes it needs (``stripe_js``) and
+the control API.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from integrations.sandbox import (
     idempotency,
     ls_server,
     oauth,
+    rate_limit,
     request_log,
     stripe_js,
 )
@@ -87,6 +89,7 @@ def build_app() -> web.Application:
         middlewares=[
             request_log.make_middleware(STATE.requests),
             auth.make_middleware(STATE.keys, STATE.connect),
+            rate_limit.make_middleware(STATE.rate_limit),
             faults.make_middleware(STATE.faults),
             idempotency.make_middleware(STATE.idempotency),
             faults.slow_execution_middleware,

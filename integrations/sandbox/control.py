@@ -71,7 +71,8 @@ class SandboxControl:
             raise SandboxControlError(exc.code, decoded) from None
 
     def reset(self) -> None:
-        """Wipe all data, keys, faults, logs and webhook endpoints."""
+        """Wipe all data, keys, faults, logs and webhook endpoints; the rate limit returns to
+        the server's default (on for ``manage.py stripe_sandbox``, off in tests)."""
         self._call("POST", "reset", {})
 
     def register_key(
@@ -113,6 +114,18 @@ class SandboxControl:
     def clear_faults(self) -> None:
         """Drop all pending fault rules."""
         self._call("DELETE", "faults")
+
+    def set_rate_limit(
+        self, *, enabled: bool | None = True, test: int | None = None, live: int | None = None
+    ) -> dict[str, Any]:
+        """Stripe's per-account rate limit: on or off, and at most ``test`` / ``live`` requests
+        per second for each account (Stripe's 25 and 100 until ``reset()``); calls beyond it get
+        429 ``rate_limit``. Returns ``{"enabled", "test", "live", "refused"}``."""
+        return self._call("POST", "rate_limit", {"enabled": enabled, "test": test, "live": live})
+
+    def rate_limit(self) -> dict[str, Any]:
+        """The rate limit in force and how many calls it refused since the last reset."""
+        return self._call("GET", "rate_limit")
 
     def requests(self, path: str | None = None, method: str | None = None) -> list[dict[str, Any]]:
         """The API calls received, oldest first (see ``integrations.sandbox.request_log``)."""

@@ -6,6 +6,9 @@
 - ``POST /_sandbox/keys/revoke`` ``{"secret_key"}``: later calls with it get 401.
 - ``POST /_sandbox/faults`` ``{"method", "path", "kind", "count"?, "delay"?}``; ``GET`` lists
   pending rules; ``DELETE`` clears them (see ``integrations.sandbox.faults``).
+- ``POST /_sandbox/rate_limit`` ``{"enabled"?, "test"?, "live"?}``: Stripe's per-account rate
+  limit (requests per second by mode, see ``integrations.sandbox.rate_limit``); ``GET`` answers
+  it with the count of refused calls.
 - ``GET /_sandbox/requests?path=...&method=...``: the request log.
 - ``GET /_sandbox/deliveries?wait=<seconds>``: the webhook delivery log, optionally after waiting
   (up to ``wait`` seconds) for deliveries in flight.
@@ -101,6 +104,22 @@ async def list_faults(request: web.Request) -> web.Response:
 async def clear_faults(request: web.Request) -> web.Response:
     STATE.faults.reset()
     return _ok([])
+
+
+async def set_rate_limit(request: web.Request) -> web.Response:
+    data = await _json(request)
+    try:
+        return _ok(
+            STATE.rate_limit.configure(
+                enabled=data.get("enabled"), test=data.get("test"), live=data.get("live")
+            )
+        )
+    except (TypeError, ValueError) as exc:
+        return _bad(str(exc))
+
+
+async def rate_limit(request: web.Request) -> web.Response:
+    return _ok(STATE.rate_limit.export())
 
 
 async def requests_log(request: web.Request) -> web.Response:
@@ -230,6 +249,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/_sandbox/faults", add_fault)
     app.router.add_get("/_sandbox/faults", list_faults)
     app.router.add_delete("/_sandbox/faults", clear_faults)
+    app.router.add_post("/_sandbox/rate_limit", set_rate_limit)
+    app.router.add_get("/_sandbox/rate_limit", rate_limit)
     app.router.add_get("/_sandbox/requests", requests_log)
     app.router.add_get("/_sandbox/deliveries", deliveries)
     app.router.add_post("/_sandbox/webhook_retries", webhook_retries)

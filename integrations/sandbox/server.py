@@ -1,7 +1,9 @@
 """Running the sandbox: in a background thread (tests) or in the foreground (management command).
 
 There is one sandbox state per process (see ``integrations.sandbox.state``): two servers in the
-same process serve the same data.
+same process serve the same data. Stripe's rate limit (``integrations.sandbox.rate_limit``) is
+off by default in the thread, where tests make many calls quickly and turn it on when they
+test it, and on by default in the foreground, where the portal meets it as it would meet Stripe.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class SandboxServer:
     ``http://127.0.0.1:54321`` and ``control`` a ``SandboxControl`` for it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, rate_limit: bool = False) -> None:
+        self.rate_limit = rate_limit
         self.url: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -58,6 +61,8 @@ class SandboxServer:
         """Listen on ``host:port`` (0: a free port); raise if that fails."""
         if self._thread is not None:
             raise RuntimeError("already started")
+        STATE.rate_limit.enabled_by_default = self.rate_limit
+        STATE.rate_limit.reset()
         loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []
@@ -97,10 +102,16 @@ class SandboxServer:
 
 
 def serve_forever(
-    host: str = "127.0.0.1", port: int = 12111, data_file: str | Path | None = None
+    host: str = "127.0.0.1",
+    port: int = 12111,
+    data_file: str | Path | None = None,
+    *,
+    rate_limit: bool = True,
 ) -> None:
     """Serve until SIGINT/SIGTERM. With ``data_file``, load it first, save it every few seconds
-    and on exit."""
+    and on exit. ``rate_limit``: Stripe's per-account limit is on by default."""
+    STATE.rate_limit.enabled_by_default = rate_limit
+    STATE.rate_limit.reset()
     asyncio.run(_serve(host, port, Path(data_file) if data_file else None))
 
 

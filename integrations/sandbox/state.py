@@ -10,13 +10,15 @@ from integrations.sandbox.accounts import KeyRegistry
 from integrations.sandbox.connect import ConnectRegistry
 from integrations.sandbox.faults import FaultQueue
 from integrations.sandbox.idempotency import IdempotencyStore
+from integrations.sandbox.rate_limit import RateLimiter
 from integrations.sandbox.request_log import RequestLog
 from integrations.sandbox.store import STORE, PartitionedStore
 from integrations.sandbox.webhooks import DELIVERIES, Deliveries
 
 
 class SandboxState:
-    """Objects by account, keys, Connect platforms, idempotency entries, faults and logs."""
+    """Objects by account, keys, Connect platforms, idempotency entries, faults, the rate
+    limit and logs."""
 
     def __init__(self, store: PartitionedStore, deliveries: Deliveries) -> None:
         self.store = store
@@ -24,16 +26,19 @@ class SandboxState:
         self.connect = ConnectRegistry()
         self.idempotency = IdempotencyStore()
         self.faults = FaultQueue()
+        self.rate_limit = RateLimiter()
         self.requests = RequestLog()
         self.deliveries = deliveries
 
     def reset(self) -> None:
-        """Wipe all data, keys, platforms, faults, logs and webhook endpoints."""
+        """Wipe all data, keys, platforms, faults, logs and webhook endpoints; the rate limit
+        returns to its default."""
         self.store.reset()
         self.keys.reset()
         self.connect.reset()
         self.idempotency.reset()
         self.faults.reset()
+        self.rate_limit.reset()
         self.requests.reset()
         self.deliveries.reset()
 

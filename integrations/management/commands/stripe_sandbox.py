@@ -21,9 +21,20 @@ class Command(BaseCommand):
             default="var/stripe-sandbox.pickle",
             help="where the data is loaded from and saved to ('' to keep it in memory only)",
         )
+        parser.add_argument(
+            "--no-rate-limit",
+            action="store_true",
+            help="do not enforce Stripe's per-account rate limit (25 requests/s in test mode, "
+            "100 in live mode; lower it through the control API)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Imported here so that Django can list commands without aiohttp/localstripe loaded.
         from integrations.sandbox.server import serve_forever
 
-        serve_forever(options["host"], options["port"], options["data_file"] or None)
+        serve_forever(
+            options["host"],
+            options["port"],
+            options["data_file"] or None,
+            rate_limit=not options["no_rate_limit"],
+        )
