@@ -5,6 +5,8 @@
                               the Stripe sandbox together; Ctrl-C stops all three
     python3 dev.py test [..]  set up, then run the whole test suite (arguments go to pytest)
     python3 dev.py setup      only set up
+    python3 dev.py bench [..] set up, then run the benchmarks (tests/perf/README.md; arguments
+                              go to `python -m tests.perf`, e.g. --quick or --only 1,3)
 
 Set-up is the same for both: a virtualenv in .venv (created if missing), the project installed
 into it (again only when pyproject.toml changed), a development .env (created if missing) and
@@ -202,9 +204,18 @@ def test(args: list[str]) -> int:
     return subprocess.call(command, cwd=ROOT)
 
 
+def bench(args: list[str]) -> int:
+    setup()
+    command = [str(PYTHON), "-m", "tests.perf", *args]
+    say("Running the benchmarks (about 15 minutes): " + " ".join(command[1:]))
+    return subprocess.call(command, cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["test"]:
         return test(argv[1:])
+    if argv[:1] == ["bench"]:
+        return bench(argv[1:])
     if argv == ["setup"]:
         setup()
         return 0

@@ -112,8 +112,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections are kept between requests, SQLite's too: closing its last connection
+# checkpoints the WAL (7.5 ms, twice per webhook; tests/perf/README.md).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -217,12 +219,19 @@ Q_CLUSTER = {
     "retry": env.int("Q_RETRY", default=360),
     "max_attempts": 5,
     "ack_failures": True,
-    "save_limit": 250,
+    # Successful tasks are not stored (-1): the runs and events are the record, and keeping
+    # django-q2's last 250 cost every task a locked scan of them. Failures are still stored.
+    "save_limit": env.int("Q_SAVE_LIMIT", default=-1),
+    # How long an idle ORM-broker worker sleeps before looking at the queue again (Redis
+    # waits on the queue instead): the bulk of a form-to-Stripe delay (tests/perf/README.md).
+    "poll": env.float("Q_POLL", default=0.05),
     "catch_up": False,
     "label": "Background tasks",
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    # One Redis connection pool per process instead of a new client per enqueued task.
+    Q_CLUSTER["broker_class"] = "portal.brokers.PooledRedis"
 else:
     Q_CLUSTER["orm"] = "default"
 # Seconds between the attempts of a step that failed with RATE_LIMITED or PROVIDER_ERROR

@@ -10,7 +10,7 @@ machine; never the portal's database, so a reservation is never part of a caller
 transaction).
 
 The budget (settings ``STRIPE_RATE_*``): in any one second at most ``rate`` requests, of which
-``burst`` may go back to back; so the bucket holds ``burst`` tokens and refills at
+``burst`` may go back to back; so the bucket holds ``burst`` tokens and refills at just under
 ``rate - burst + 1`` per second. A turn further away than ``STRIPE_RATE_MAX_WAIT`` is not
 reserved: the call fails ``RATE_LIMITED`` at once, and a workflow step retries it later.
 If the store cannot be reached the request goes without waiting (logged): Stripe's own limit
@@ -139,7 +139,9 @@ def budget(*, live: bool) -> tuple[float, float]:
     """(interval, tolerance) in seconds for an account in live or test mode."""
     rate = settings.STRIPE_RATE_LIVE if live else settings.STRIPE_RATE_TEST
     burst = max(1, min(settings.STRIPE_RATE_BURST, int(rate)))
-    interval = 1.0 / max(rate - burst + 1, 1e-3)
+    # 1% slower than the exact pace: a window of one second that opens on a burst and closes
+    # on a turn would otherwise hold rate + 1 requests.
+    interval = 1.01 / max(rate - burst + 1, 1e-3)
     return interval, (burst - 1) * interval
 
 
