@@ -41,7 +41,10 @@ if REDIS_URL:  # noqa: F405
     # cache.clear() flushes a whole Redis database: keep the cache off the broker's.
     from urllib.parse import urlsplit
 
-    CACHES["default"]["LOCATION"] = urlsplit(REDIS_URL)._replace(path="/14").geturl()  # noqa: F405
+    # One database per test process too: `cache.clear()` flushes the whole database, which
+    # would reset another process's counters (rate limits) in the middle of its test.
+    _db = 8 + int(_worker[2:]) if _worker.startswith("gw") and int(_worker[2:]) < 6 else 14
+    CACHES["default"]["LOCATION"] = urlsplit(REDIS_URL)._replace(path=f"/{_db}").geturl()  # noqa: F405
 
 WORKFLOW_RETRY_DELAYS = [0.0] * 5
 # The Stripe rate-limit bucket runs on every call, at a pace no test reaches (many tests reuse
