@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from integrations.sandbox.control import SandboxControl
+from tests.loopback import free_port, gunicorn_no_control_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
@@ -47,19 +48,6 @@ class Config:
 
 EMBEDDED = Config("embedded", "SQLite + ORM broker", postgres=False)
 SCALE_OUT = Config("scale-out", "PostgreSQL + Redis", postgres=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _no_control_socket() -> list[str]:
-    """gunicorn 27 opens a control socket at one path per user: parallel runs would share it."""
-    import gunicorn
-
-    return ["--no-control-socket"] if gunicorn.version_info >= (27,) else []
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -140,7 +128,7 @@ class Sandbox:
     """`manage.py stripe_sandbox` in memory, as dev.py starts it."""
 
     def __init__(self, logs: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.control = SandboxControl(self.url)
         self.process = _spawn(
@@ -162,7 +150,7 @@ class Stack:
         self.sandbox = sandbox
         self.logs = workdir / config.name
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        self.port = free_port()
         self.web: subprocess.Popen | None = None
         self.workers: subprocess.Popen | None = None
         self.sqlite_path = self.logs / "db.sqlite3"
@@ -231,7 +219,7 @@ class Stack:
         self.web = _spawn(
             [sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", str(WEB_WORKERS),
              "--worker-class", "gthread", "--threads", str(WEB_THREADS),
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", *_no_control_socket()],
+             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", *gunicorn_no_control_socket()],
             self.env, self.logs / "web.log",
         )  # fmt: skip
         wait_for_port(self.port, self.web, f"gunicorn ({self.config.name})")

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from integrations.services import webhook_secret_set
 from tests.automation.test_worker import _database_url
 from tests.factories import StripeConnectionFactory
 from tests.integrations.webhook_helpers import event_body, signature
+from tests.loopback import free_port, gunicorn_no_control_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_flood_0123456789abcdef"
@@ -39,24 +39,11 @@ DELIVERIES, DISTINCT, CLIENTS = 1000, 700, 16
 STALL = 20  # seconds without a newly processed event: the worker is stuck
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _no_control_socket() -> list[str]:
-    """gunicorn 27 opens a control socket at one path per user: parallel runs would share it."""
-    import gunicorn
-
-    return ["--no-control-socket"] if gunicorn.version_info >= (27,) else []
-
-
 class Servers:
     """gunicorn and one `qcluster`, each in its own process group, output kept in files."""
 
     def __init__(self, logs: Path, queue: str):
-        self.port = _free_port()
+        self.port = free_port()
         self.logs = logs
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
@@ -89,7 +76,7 @@ class Servers:
         self._start("web", [sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", "3",
                             "--worker-class", "gthread", "--threads", "4",
                             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
-                            *_no_control_socket()])  # fmt: skip
+                            *gunicorn_no_control_socket()])  # fmt: skip
         self._start("worker", [sys.executable, "manage.py", "qcluster"])
         deadline = time.monotonic() + 30
         while True:
