@@ -113,6 +113,9 @@ class Processes:
         return process
 
     def stop(self) -> None:
+        # A second Ctrl-C while stopping would leave the rest running: ignore it (a few seconds).
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         for _, process in self.children:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
