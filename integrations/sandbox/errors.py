@@ -59,3 +59,15 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except Exception:  # noqa: BLE001 - a sandbox bug must still answer like Stripe's 500
         logger.exception("stripe sandbox: unhandled error on %s %s", request.method, request.path)
         return error_response(500, "api_error", "An unknown error occurred in the sandbox.")
+
+
+def rate_limit_response() -> web.Response:
+    """Stripe's answer to a request over the account's rate limit (429)."""
+    return error_response(
+        429,
+        "invalid_request_error",
+        "Request rate limit exceeded. Learn more about rate limits here "
+        "https://stripe.com/docs/rate-limits.",
+        code="rate_limit",
+        doc_url="https://stripe.com/docs/error-codes/rate-limit",
+    )

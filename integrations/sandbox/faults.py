@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from integrations.sandbox import request_keys as keys
-from integrations.sandbox.errors import error_response
+from integrations.sandbox.errors import error_response, rate_limit_response
 
 KINDS = ("429", "500", "lost_response", "delay")
 
@@ -94,13 +94,7 @@ def make_middleware(queue: FaultQueue) -> Any:
         elif fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.kind == "429":
-            return error_response(
-                429,
-                "invalid_request_error",
-                "Request rate limit exceeded. Learn more about rate limits here "
-                "https://stripe.com/docs/rate-limits.",
-                code="rate_limit",
-            )
+            return rate_limit_response()
         if fault.kind == "500":
             return error_response(
                 500,

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from integrations.sandbox import context
 from integrations.sandbox import request_keys as keys
-from integrations.sandbox.errors import error_response
+from integrations.sandbox.errors import rate_limit_response
 
 # Stripe's documented limits, requests per second per account.
 STRIPE_RATES = {"test": 25, "live": 100}
@@ -82,13 +82,6 @@ def make_middleware(limiter: RateLimiter) -> Any:
         account = request.get(keys.ACCOUNT)
         if ctx is None or account is None or limiter.allow(account, ctx.livemode):
             return await handler(request)
-        return error_response(
-            429,
-            "invalid_request_error",
-            "Request rate limit exceeded. Learn more about rate limits here "
-            "https://stripe.com/docs/rate-limits.",
-            code="rate_limit",
-            doc_url="https://stripe.com/docs/error-codes/rate-limit",
-        )
+        return rate_limit_response()
 
     return rate_limit_middleware
