@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from invoices.models import Invoice, InvoiceLine, PaymentProcess, WorkItem
+from invoices.models import Invoice, InvoiceLine, InvoicePayment, PaymentProcess, WorkItem
 from portal.money import MAXIMUM_AMOUNT
 
 
@@ -29,10 +29,6 @@ def invoice_save(
     total = sum(int(line["quantity"]) * int(line["unit_price"]) for line in lines)
     if total <= 0 or total > MAXIMUM_AMOUNT:
         raise ValidationError("The invoice total must be above zero and at most 8 digits.")
-    if invoice is not None and invoice.status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
-        raise ValidationError("Only a draft or open invoice can be edited.")
-    if invoice is not None and invoice.amount_paid:
-        raise ValidationError("Part of this invoice is paid; it can no longer be edited.")
     for attempt in range(5):
         try:
             with transaction.atomic():
@@ -46,10 +42,40 @@ def invoice_save(
     raise AssertionError("unreachable")
 
 
+def invoice_edit_refusal(invoice: Invoice) -> str:
+    """Why `invoice` cannot be edited now, or "" if it can. Callers that go on to write must
+    hold the invoice's row lock: a payment reserves its amount under the same lock, so one
+    started at the same moment either comes first (and is seen here) or waits for the edit."""
+    if invoice.status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
+        return "Only a draft or open invoice can be edited."
+    if invoice.amount_paid:
+        return "Part of this invoice is paid; it can no longer be edited."
+    if _payment_in_flight(invoice):
+        # Its amount and currency were fixed when it started: editing now would record it
+        # against a different total (50.00 USD read as 5,000 JPY).
+        return (
+            "A payment of this invoice is under way; it can be edited once the payment has "
+            "succeeded or failed."
+        )
+    return ""
+
+
+def _payment_in_flight(invoice: Invoice) -> bool:
+    """A payer's attempt still pending (also while Stripe waits for the customer:
+    requires_action) or processing (ACH): its amount is reserved against the invoice."""
+    return invoice.attempts.filter(
+        status__in=[InvoicePayment.Status.PENDING, InvoicePayment.Status.PROCESSING]
+    ).exists()
+
+
 def _save(workspace, invoice, contact, org_unit, currency, due_date, notes, total, lines):
     if invoice is None:
         last = Invoice.objects.filter(workspace=workspace).aggregate(n=Max("number"))["n"] or 0
         invoice = Invoice(workspace=workspace, number=last + 1)
+    else:
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if refusal := invoice_edit_refusal(invoice):
+            raise ValidationError(refusal)
     invoice.contact, invoice.org_unit, invoice.currency = contact, org_unit, currency.lower()
     invoice.due_date, invoice.notes, invoice.total = due_date, notes, total
     invoice.save()
@@ -81,7 +107,7 @@ def invoice_issue(*, invoice: Invoice) -> Invoice:
 def invoice_void(*, invoice: Invoice) -> Invoice:
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.amount_paid or locked.attempts.filter(status__in=["pending", "processing"]):
+        if locked.amount_paid or _payment_in_flight(locked):
             raise ValidationError("An invoice with payments cannot be voided; refund them first.")
         locked.status = Invoice.Status.VOID
         locked.save(update_fields=["status", "updated_at"])

@@ -9,7 +9,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from invoices.forms import InvoiceFilterForm, InvoiceForm, LineFormSet, line_initial
 from invoices.models import Invoice, WorkItem
-from invoices.services import invoice_issue, invoice_process, invoice_save, invoice_void
+from invoices.services import (
+    invoice_edit_refusal,
+    invoice_issue,
+    invoice_process,
+    invoice_save,
+    invoice_void,
+)
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.money import CURRENCIES, exponent
@@ -51,7 +57,9 @@ def invoice_edit(request: PortalRequest, invoice_uuid=None):
             else:
                 messages.success(request, f"{invoice} saved.")
                 return redirect(invoice)
-    context = {"invoice": invoice, "form": form, "lines": lines,
+    # Said before anyone types: the save would be refused for the same reason (under the lock).
+    refusal = invoice_edit_refusal(invoice) if invoice and not form.non_field_errors() else ""
+    context = {"invoice": invoice, "form": form, "lines": lines, "refusal": refusal,
                "currency_exponents": {code: exponent(code) for code in CURRENCIES}}  # fmt: skip
     return render(request, "invoices/edit.html", context)
 
