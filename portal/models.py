@@ -137,6 +137,10 @@ class Contact(models.Model):
     email = models.EmailField("e-mail", blank=True)
     phone = models.CharField(max_length=40, blank=True)
     stripe_customer_id = models.CharField("Stripe customer ID", max_length=255, blank=True)
+    # How many Stripe customers of this contact were deleted (forgotten). Part of the
+    # idempotency key that creates its customer: a re-creation after a deletion is a new
+    # customer, not Stripe's replay of the deleted one.
+    stripe_customer_generation = models.PositiveIntegerField(default=0, editable=False)
     custom_fields = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

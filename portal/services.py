@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 
 from portal import perms
@@ -197,6 +198,7 @@ def contacts_stripe_customer_forget(*, workspace_id: int, customer_id: str) -> i
     file then says there is none, instead of failing at Stripe). Returns how many changed."""
     if not customer_id:
         return 0
+    # A new generation: the next customer made for these contacts gets a new idempotency key.
     return Contact.objects.filter(workspace_id=workspace_id, stripe_customer_id=customer_id).update(
-        stripe_customer_id=""
+        stripe_customer_id="", stripe_customer_generation=F("stripe_customer_generation") + 1
     )

@@ -26,6 +26,7 @@ from integrations.gateway.payments import (
     payment_intents_recent,
 )
 from integrations.selectors import default_connection
+from portal.models import Contact
 from portal.money import check_chargeable
 from portal.services import contact_save
 
@@ -176,15 +177,27 @@ def charge_card_on_file(
     )
 
 
+def contact_customer_key(*, contact, account_id: str) -> str:
+    """The idempotency key that creates the contact's customer on `account_id`: the same for
+    a double click, new once the last one was deleted (Stripe would replay the deleted one)."""
+    key = f"contact:{contact.uuid}:customer:{account_id}"
+    generation = contact.stripe_customer_generation
+    return f"{key}:generation:{generation}" if generation else key  # keys made before: kept
+
+
 def contact_customer_ensure(*, contact, connection) -> str:
-    """The contact's Stripe customer, created (once: the key is the contact's) if missing."""
+    """The contact's Stripe customer, created (once per generation, see
+    contact_customer_key) if missing."""
     if contact.stripe_customer_id:
         return contact.stripe_customer_id
+    # The generation as stored now: the caller's copy may predate a deletion.
+    stored = Contact.objects.filter(pk=contact.pk).values_list("stripe_customer_generation")
+    contact.stripe_customer_generation = stored.get()[0]
     customer = customer_create(
         credentials_for(connection),
         name=contact.name,
         email=contact.email,
-        idempotency_key=f"contact:{contact.uuid}:customer:{connection.account_id}",
+        idempotency_key=contact_customer_key(contact=contact, account_id=connection.account_id),
         metadata={"portal_contact": str(contact.uuid)},
     )
     contact_save(workspace=contact.workspace, contact=contact, stripe_customer_id=customer.id)
