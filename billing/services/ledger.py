@@ -32,8 +32,19 @@ _STATUS = {
 FINAL = {Payment.Status.SUCCEEDED, Payment.Status.CANCELED}
 
 
+# What an attempt belongs to. The key is unique across the whole ledger (it is what Stripe
+# sees, and two workspaces may share an account), but a form's token arrives from the browser:
+# a row is only "the same attempt" when it is the caller's, never another workspace's,
+# contact's, tab's (source) or object's (origin: the invoice, the workflow step).
+OWNER_FIELDS = ("workspace", "connection", "contact", "source", "origin")
+FORM_EXPIRED = "This form has expired; reload the page and try again."
+
+
 def payment_start(*, idempotency_key: str, defaults: dict, appointments=()) -> Payment:
-    """The ledger row of an attempt, created once whatever repeats (its key is unique)."""
+    """The ledger row of an attempt, created once whatever repeats (its key is unique).
+
+    A key already used by a row of another owner (see OWNER_FIELDS) raises ValidationError
+    before anything is sent to Stripe: a token copied from elsewhere is refused, not merged."""
     try:
         with transaction.atomic():
             payment = Payment.objects.create(idempotency_key=idempotency_key, **defaults)
@@ -44,7 +55,10 @@ def payment_start(*, idempotency_key: str, defaults: dict, appointments=()) -> P
             )
             return payment
     except IntegrityError:
-        payment = Payment.objects.get(idempotency_key=idempotency_key)
+        scope = {name: defaults[name] for name in OWNER_FIELDS if name in defaults}
+        payment = Payment.objects.filter(idempotency_key=idempotency_key, **scope).first()
+    if payment is None:
+        raise ValidationError(FORM_EXPIRED)
     same = (payment.amount, payment.currency) == (defaults["amount"], defaults["currency"].lower())
     if not same:  # the same attempt with other terms: never charge what was not confirmed
         raise ValidationError(

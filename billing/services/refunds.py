@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from billing.models import Payment, Refund
-from billing.services.ledger import payment_log
+from billing.services.ledger import FORM_EXPIRED, payment_log
 from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.payments import refund_create
@@ -16,12 +16,34 @@ from portal.money import format_amount
 def payment_refund(*, payment: Payment, amount: int, reason: str, user, attempt) -> Refund:
     """Refund `amount` of a succeeded payment. The amount is reserved on the payment under a
     row lock before Stripe is called, so two refunds at once cannot exceed what was paid;
-    `attempt` (the form's token) makes a repeated submission the same refund."""
+    `attempt` (the form's token) makes a repeated submission the same refund, and a refund
+    left pending by an unanswered call is completed by it (same Stripe key). A token already
+    used for another payment (another workspace's, say) is refused and changes nothing."""
     if amount <= 0:
         raise ValidationError({"amount": "The amount must be greater than zero."})
-    existing = Refund.objects.filter(uuid=attempt).first()
-    if existing is not None:
-        return existing
+    refund = _same_attempt(payment=payment, amount=amount, attempt=attempt)
+    if refund is None:
+        refund = _reserve(payment=payment, amount=amount, reason=reason, user=user, attempt=attempt)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    return _send(refund=refund, payment=payment)
+
+
+def _same_attempt(*, payment: Payment, amount: int, attempt) -> Refund | None:
+    """The refund this token already made for this payment; None if the token is new.
+    The lookup is by token alone (it is unique) so that a token of another payment is seen
+    and refused, never taken for a new one."""
+    refund = Refund.objects.filter(uuid=attempt).first()
+    if refund is None:
+        return None
+    if refund.payment_id != payment.pk:
+        raise ValidationError(FORM_EXPIRED)
+    if refund.amount != amount:  # the same attempt with other terms: never refund those
+        raise ValidationError("This refund was started with another amount; reload the page.")
+    return refund
+
+
+def _reserve(*, payment: Payment, amount: int, reason: str, user, attempt) -> Refund:
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Payment.Status.SUCCEEDED:
@@ -38,10 +60,19 @@ def payment_refund(*, payment: Payment, amount: int, reason: str, user, attempt)
                 refund = Refund.objects.create(
                     uuid=attempt, payment=locked, amount=amount, reason=reason, created_by=user
                 )
-        except IntegrityError:
-            return Refund.objects.get(uuid=attempt)
+        except IntegrityError:  # the same token at the same moment: that request's refund
+            same = _same_attempt(payment=payment, amount=amount, attempt=attempt)
+            if same is None:
+                raise
+            return same
         locked.amount_refunded += amount
         locked.save(update_fields=["amount_refunded", "updated_at"])
+    return refund
+
+
+def _send(*, refund: Refund, payment: Payment) -> Refund:
+    """Ask Stripe for the reserved refund, under the refund's own key (so a repeat is free)."""
+    amount, reason = refund.amount, refund.reason
     try:
         result = refund_create(
             credentials_for(payment.connection),
@@ -55,20 +86,24 @@ def payment_refund(*, payment: Payment, amount: int, reason: str, user, attempt)
         if error.retryable:
             raise  # the reservation stays: retrying the same attempt completes it
         with transaction.atomic():
-            locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            locked.amount_refunded -= amount
-            locked.save(update_fields=["amount_refunded", "updated_at"])
-            Refund.objects.filter(pk=refund.pk).update(
+            # Release the reservation once, whoever else is completing this refund.
+            failed = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
                 status=Refund.Status.FAILED, failure_message=error.message
             )
+            if failed:
+                locked = Payment.objects.select_for_update().get(pk=payment.pk)
+                locked.amount_refunded -= amount
+                locked.save(update_fields=["amount_refunded", "updated_at"])
         raise ValidationError(f"Stripe refused the refund: {error.message}") from None
-    Refund.objects.filter(pk=refund.pk).update(
+    done = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
         status=Refund.Status.SUCCEEDED, stripe_refund_id=result.id
     )
-    payment_log(
-        payment,
-        "refund",
-        f"Refunded {format_amount(amount, payment.currency)}" + (f" ({reason})" if reason else ""),
-    )
+    if done:
+        payment_log(
+            payment,
+            "refund",
+            f"Refunded {format_amount(amount, payment.currency)}"
+            + (f" ({reason})" if reason else ""),
+        )
     refund.refresh_from_db()
     return refund
