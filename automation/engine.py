@@ -5,7 +5,9 @@ Money rules:
 - a StepRun is written before anything is called, and a succeeded step is never executed
   again, whatever is retried or redelivered;
 - every attempt of a step sends the same idempotency key, `run:<run uuid>:step:<step key>`,
-  and the same resolved inputs, so Stripe executes a creating call once.
+  and the same resolved inputs, so Stripe executes a creating call once; only "Retry from
+  the failed step" after a permanent failure (nothing moved: a decline, a validation error)
+  starts a new generation with a key of its own, `...:retry:<n>` (services.runs).
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def _execute_step(run: Run, step: dict, action, context: dict, position: int) ->
             "step_type": step["type"],
             "name": step.get("name") or action.label,
             "position": position,
-            "idempotency_key": f"run:{run.uuid}:step:{key}",
+            "idempotency_key": StepRun.key_for(run_uuid=run.uuid, step_key=key, generation=0),
         },
     )
     if step_run.status == StepRun.Status.SUCCEEDED:
@@ -113,7 +115,7 @@ def _execute_step(run: Run, step: dict, action, context: dict, position: int) ->
         inputs = resolve(step.get("config") or {}, context)
     except ResolutionError as error:
         _finish(step_run, StepRun.Status.FAILED, code="VALIDATION_ERROR", message=str(error))
-        raise StepFailed("VALIDATION_ERROR", str(error)) from None
+        raise StepFailed("VALIDATION_ERROR", str(error)) from None  # nothing sent: permanent
     action_context = ActionContext(
         workspace=run.workspace,
         run=run,
@@ -144,12 +146,19 @@ def _execute_step(run: Run, step: dict, action, context: dict, position: int) ->
                 _heartbeat(run)
                 time.sleep(delays.pop(0))
                 continue
-            _finish(step_run, StepRun.Status.FAILED, code=error.code, message=error.message)
+            _finish(
+                step_run, StepRun.Status.FAILED, code=error.code, message=error.message,
+                retryable=error.retryable,
+            )  # fmt: skip
             raise StepFailed(error.code, error.message) from None
         except Exception as error:  # a bug, not Stripe: fail the step, keep the worker alive
             logger.exception("step %s of run %s crashed", key, run.uuid)
             message = f"Unexpected error: {type(error).__name__}"
-            _finish(step_run, StepRun.Status.FAILED, code="INTERNAL_ERROR", message=message)
+            # Stripe may have done the work before the crash: a retry keeps the key.
+            _finish(
+                step_run, StepRun.Status.FAILED, code="INTERNAL_ERROR", message=message,
+                retryable=True,
+            )  # fmt: skip
             raise StepFailed("INTERNAL_ERROR", message) from None
         _finish(step_run, StepRun.Status.SUCCEEDED, outputs=outputs)
         return outputs
@@ -160,9 +169,16 @@ def _heartbeat(run: Run) -> None:
     Run.objects.filter(pk=run.pk).update(claimed_at=timezone.now())
 
 
-def _finish(step_run: StepRun, status: str, *, code="", message="", outputs=None) -> None:
+def _finish(
+    step_run: StepRun, status: str, *, code="", message="", outputs=None, retryable=False
+) -> None:
     step_run.status = status
     step_run.error_code, step_run.error_message = code, message
+    step_run.error_retryable = retryable
     step_run.outputs = outputs if outputs is not None else {}  # also ends a daily-maximum hold
     step_run.finished_at = timezone.now()
-    step_run.save(update_fields=["status", "error_code", "error_message", "outputs", "finished_at"])
+    step_run.save(
+        update_fields=[
+            "status", "error_code", "error_message", "error_retryable", "outputs", "finished_at"
+        ]
+    )  # fmt: skip

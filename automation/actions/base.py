@@ -40,7 +40,9 @@ class ActionContext:
     run: Any
     contact: Any
     step_key: str
-    idempotency_key: str  # run:<run uuid>:step:<step key>, the same on every attempt
+    # run:<run uuid>:step:<step key>, the same on every attempt; after a retry of a permanent
+    # failure, run:<run uuid>:step:<step key>:retry:<n> (StepRun.key_for).
+    idempotency_key: str
     # A "Test run" of the draft: on a live-mode connection it must not move money, so Stripe
     # actions validate and show what they would send instead of calling creating endpoints.
     test_run: bool = False

@@ -159,6 +159,12 @@ class StepRun(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # How many times "Retry from the failed step" followed a permanent failure (a decline, a
+    # validation error): each is a new attempt at Stripe, so it has a key of its own.
+    generation = models.PositiveIntegerField(default=0)
+    # Whether the last failure's outcome at Stripe is unknown (429, 5xx, a timeout, a 409, a
+    # crash): a retry must then send the same key, which gets Stripe's answer, not a new charge.
+    error_retryable = models.BooleanField(default=False)
     idempotency_key = models.CharField(max_length=255, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -171,6 +177,13 @@ class StepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+    @staticmethod
+    def key_for(*, run_uuid, step_key: str, generation: int) -> str:
+        """The idempotency key of a step's attempt: the first generation's is the one every
+        step had before retries got keys of their own."""
+        key = f"run:{run_uuid}:step:{step_key}"
+        return f"{key}:retry:{generation}" if generation else key
 
     @property
     def duration(self):

@@ -94,12 +94,26 @@ def _create_run(*, version, trigger_type, trigger, cause, contact) -> Run | None
 
 
 def run_retry_from_failed(*, run: Run) -> Run:
-    """Start a failed run again at its failed step; finished steps never run again."""
+    """Start a failed run again at its failed step; finished steps never run again.
+
+    A step whose outcome at Stripe is unknown (429, 5xx, no answer) keeps its idempotency
+    key, so Stripe answers with what it did. A step that failed for good (a decline, a
+    validation error: nothing moved) starts a new generation with a new key: its inputs may
+    differ now (a new card, a corrected amount), and the old key would only replay the decline
+    or be refused as reused with other parameters. Its ledger row is then a new Payment.
+    """
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run.pk)
         if locked.status != Run.Status.FAILED:
             raise ValueError("Only a failed run can be retried.")
-        locked.steps.filter(status=StepRun.Status.FAILED).update(status=StepRun.Status.RETRYING)
+        for step in locked.steps.filter(status=StepRun.Status.FAILED):
+            if not step.error_retryable:
+                step.generation += 1
+                step.idempotency_key = StepRun.key_for(
+                    run_uuid=locked.uuid, step_key=step.step_key, generation=step.generation
+                )
+            step.status = StepRun.Status.RETRYING
+            step.save(update_fields=["status", "generation", "idempotency_key"])
         locked.status = Run.Status.QUEUED
         locked.error_code = locked.error_message = ""
         locked.finished_at = None
