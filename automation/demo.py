@@ -19,8 +19,9 @@ LEAD_FIELDS = [
 ]  # fmt: skip
 
 
-def demo_automation(workspace: Workspace, connection) -> None:
-    """Idempotent: what exists (by slug or name) is left as it is."""
+def demo_automation(workspace: Workspace, connection, client_customer_id: str = "") -> None:
+    """Idempotent: what exists (by slug or name) is left as it is. `client_customer_id` is
+    the Stripe customer of the business the agency bills per lead."""
     form = Form.objects.filter(slug="acme-lead-form").first() or form_save(
         workspace=workspace,
         name="Lead form",
@@ -39,22 +40,50 @@ def demo_automation(workspace: Workspace, connection) -> None:
             price_currency="usd",
             availability=[(day, dt.time(9), dt.time(17)) for day in range(5)],
         )
-    if connection is None or workspace.workflows.filter(name="Pay per lead").exists():
-        return
-    workflow = wf.workflow_create(workspace=workspace, name="Pay per lead")
+    if connection is not None and client_customer_id:
+        _pay_per_lead(workspace, form, connection, client_customer_id)
+
+
+# The lead fee the agency charges its client for each lead, and the workflow's limits.
+LEAD_FEE = 25_00  # USD cents
+MAX_PER_CHARGE = 50_00
+MAX_PER_DAY = 500_00
+
+
+def _pay_per_lead(workspace: Workspace, form: Form, connection, customer_id: str) -> None:
+    """Pay per lead as agencies run it: each lead arriving on the form charges the *client*
+    (one Stripe customer, fixed in the step) a fixed fee. The lead who fills the form is not
+    the payer: nothing they type chooses whose card is charged or how much.
+
+    A "Pay per lead" left by an earlier demo (charging the lead's own contact) is rebuilt.
+    """
+    workflow = workspace.workflows.filter(name="Pay per lead").first()
+    config = {
+        "connection": str(connection.uuid),
+        "customer_id": customer_id,
+        "description": "Lead fee: {{ trigger.fields.name }} ({{ trigger.fields.email }})",
+        "amount": LEAD_FEE,
+        "amount_in_minor_units": False,
+        "currency": "usd",
+    }
+    if workflow is not None:
+        steps = (workflow.definition or {}).get("steps") or []
+        if steps and (steps[0].get("config") or {}).get("customer_id") == customer_id:
+            return  # already the client-pays demo
+    else:
+        workflow = wf.workflow_create(workspace=workspace, name="Pay per lead")
     wf.trigger_set(workflow=workflow, type="form_submitted", config={"forms": [str(form.uuid)]})
+    for step in list((workflow.definition or {}).get("steps") or []):
+        wf.step_remove(workflow=workflow, key=step["key"])
     step = wf.step_add(workflow=workflow, type="stripe_one_time_charge")
     wf.step_update(
+        workflow=workflow, key=step["key"], name="Charge the client the lead fee", config=config
+    )
+    wf.workflow_settings_save(
         workflow=workflow,
-        key=step["key"],
-        name="Charge the lead fee",
-        config={
-            "connection": str(connection.uuid),
-            "customer_id": "{{ contact.stripe_customer_id }}",
-            "description": "Lead fee: {{ contact.name }}",
-            "amount": "{{ contact.custom.lead_value }}",
-            "amount_in_minor_units": False,
-            "currency": "usd",
-        },
+        max_amount_per_charge=MAX_PER_CHARGE,
+        max_amount_per_day=MAX_PER_DAY,
+        safety_currency="usd",
+        allow_reentry=workflow.allow_reentry,
     )
     wf.workflow_publish(workflow=Workflow.objects.get(pk=workflow.pk))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -60,7 +61,10 @@ class FieldRowForm(forms.Form):
     def clean_key(self) -> str:
         key = self.cleaned_data["key"].strip().lower()
         validate_slug(key)
-        return key.replace("-", "_")
+        key = key.replace("-", "_")
+        if key in RESERVED_KEYS:
+            raise forms.ValidationError("The public page uses this name itself; pick another.")
+        return key
 
     def clean(self):
         data = super().clean()
@@ -133,6 +137,10 @@ class NumberField(forms.CharField):
         return value
 
 
+# Names the public page uses itself; a field with such a key could not be told apart.
+RESERVED_KEYS = ("website", "submission_token", "csrfmiddlewaretoken")
+
+
 class PublicForm(forms.Form):
     """The fields of a `Form`, for its public page; `website` is the honeypot."""
 
@@ -142,12 +150,21 @@ class PublicForm(forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
+    # The page's one-time token: the same page sent twice is one submission.
+    submission_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, form: Form, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("submission_token", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.form_fields = list(form.fields.all())
         for field in self.form_fields:
             self.fields[field.key] = _input_for(field)
         self.fields["website"] = self.fields.pop("website")  # last, out of the way
+
+    @property
+    def token(self):
+        """The page's token (None when a client sent none, or garbage)."""
+        return self.cleaned_data.get("submission_token")
 
     @property
     def is_spam(self) -> bool:

@@ -60,10 +60,14 @@ class Action(BaseAction):
         with stripe_errors():
             cards = cards_list(credentials(connection), customer_id=customer)
         description = str(inputs.get("description") or "")
+        # The payer is the customer's own contact: in pay per lead the run's contact is the
+        # lead, who must neither appear as the payer nor be sent the client's payment link.
+        payer = _customer_contact(ctx, customer)
         if not cards:
             _needs_customer(
                 inputs,
                 ctx,
+                payer,
                 amount,
                 currency,
                 description,
@@ -78,7 +82,7 @@ class Action(BaseAction):
                 payment = charge_off_session(
                     workspace=ctx.workspace,
                     connection=connection,
-                    contact=ctx.contact,
+                    contact=payer,
                     customer_id=customer,
                     payment_method_id=cards[0].id,
                     amount=amount,
@@ -93,6 +97,7 @@ class Action(BaseAction):
                 _needs_customer(
                     inputs,
                     ctx,
+                    payer,
                     amount,
                     currency,
                     description,
@@ -112,12 +117,19 @@ class Action(BaseAction):
         )
 
 
-def _needs_customer(inputs, ctx, amount, currency, description, reason: str):
+def _customer_contact(ctx, customer: str):
+    """The workspace's contact whose Stripe customer this is (None if none is)."""
+    if ctx.contact is not None and ctx.contact.stripe_customer_id == customer:
+        return ctx.contact
+    return ctx.workspace.contacts.filter(stripe_customer_id=customer).first()
+
+
+def _needs_customer(inputs, ctx, payer, amount, currency, description, reason: str):
     """Stop with the reason; when the step says so, e-mail the customer a payment link."""
-    if inputs.get("send_link_when_declined") and ctx.contact is not None and not ctx.test_run:
+    if inputs.get("send_link_when_declined") and payer is not None and not ctx.test_run:
         link = payment_link_for_step(
             workspace=ctx.workspace,
-            contact=ctx.contact,
+            contact=payer,
             amount=amount,
             currency=currency,
             description=description,

@@ -96,10 +96,19 @@ class Submission(models.Model):
     )
     data = models.JSONField(default=dict)
     submitted_at = models.DateTimeField(db_index=True)
+    # One submission per page sent: the page's one-time token, or (a client that sent none)
+    # the values' fingerprint within a ten-minute window. A double click or a resent page
+    # finds the first submission instead of starting its workflows again.
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [models.Index(fields=["form", "submitted_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form", "dedupe_key"], name="submission_unique_dedupe_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.form} at {self.submitted_at:%Y-%m-%d %H:%M}"

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from automation.models import Appointment, Availability, Calendar
 from automation.selectors import slot_is_offered
-from automation.services.forms import contact_upsert
+from automation.services.forms import contact_for_public_input
 from automation.services.runs import runs_start_for_trigger
 from portal.models import Workspace
 
@@ -90,6 +90,9 @@ def appointment_payload(
             "price": {"amount": appointment.price_amount, "currency": appointment.price_currency},
         },
         "calendar": {"id": str(calendar.uuid), "name": calendar.name, "slug": calendar.slug},
+        # What the person booking typed; the contact keeps what staff know.
+        "fields": {"name": appointment.name, "email": appointment.email,
+                   "phone": appointment.phone},  # fmt: skip
     }
 
 
@@ -106,7 +109,7 @@ def appointment_book(
         raise ValidationError({"slot": "This time is not offered; pick one of the listed times."})
     try:
         with transaction.atomic():
-            contact = contact_upsert(
+            contact = contact_for_public_input(
                 workspace=calendar.workspace, email=email, name=name, phone=phone
             )
             # The partial unique constraint refuses a second live booking of the slot, also

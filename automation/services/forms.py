@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -71,39 +75,36 @@ def _check_fields(fields: list[dict]) -> None:
         )
 
 
-def contact_upsert(
+def contact_for_public_input(
     *, workspace: Workspace, email: str, name: str = "", phone: str = "", custom: dict | None = None
 ) -> Contact:
-    """The workspace's contact with this e-mail (any case), created or updated.
+    """The workspace's contact with this e-mail (any case), or a new one made of what was typed.
 
-    Given values overwrite stored ones; blank ones leave them. Call inside a transaction.
+    Anyone can type anyone's e-mail on a public page, so an existing contact is never changed
+    by it: its name, phone, custom fields and Stripe customer stay as staff know them, and what
+    the visitor claimed stays on the submission or booking (staff see it on the contact's page;
+    workflows read it as `trigger.fields.*`). Call inside a transaction.
     """
     email = email.strip()
     if not email:  # nothing to match by (a form built in the admin without an e-mail field)
         return Contact.objects.create(
             workspace=workspace, name=name or "Anonymous", phone=phone, custom_fields=custom or {}
         )
-    contacts = Contact.objects.select_for_update().alias(email_lower=Lower("email"))
+    contacts = Contact.objects.alias(email_lower=Lower("email"))
     contact = contacts.filter(workspace=workspace, email_lower=email.lower()).first()
-    if contact is None:
-        try:
-            with transaction.atomic():
-                return Contact.objects.create(
-                    workspace=workspace,
-                    email=email,
-                    name=name or email[:NAME_LENGTH],  # an e-mail may be longer than a name
-                    phone=phone,
-                    custom_fields=dict(custom or {}),
-                )
-        except IntegrityError:  # created at the same moment by another request
-            contact = contacts.get(workspace=workspace, email_lower=email.lower())
-    if name:
-        contact.name = name
-    if phone:
-        contact.phone = phone
-    contact.custom_fields = {**(contact.custom_fields or {}), **(custom or {})}
-    contact.save(update_fields=["name", "phone", "custom_fields", "updated_at"])
-    return contact
+    if contact is not None:
+        return contact
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                workspace=workspace,
+                email=email,
+                name=name or email[:NAME_LENGTH],  # an e-mail may be longer than a name
+                phone=phone,
+                custom_fields=dict(custom or {}),
+            )
+    except IntegrityError:  # created at the same moment by another request
+        return contacts.get(workspace=workspace, email_lower=email.lower())
 
 
 def form_submitted_payload(submission: Submission) -> dict:
@@ -120,9 +121,40 @@ def form_submitted_payload(submission: Submission) -> dict:
     }
 
 
-def submission_create(*, form: Form, data: dict) -> Submission:
-    """Record a submission of cleaned values (keyed by field key), upsert its contact, and
-    start the matching workflows' runs, all in one transaction."""
+# A client that sends no page token: the same values to the same form within this many seconds
+# are the same submission (a resent request), not a second lead.
+FINGERPRINT_WINDOW = 10 * 60
+
+
+def _dedupe_keys(form: Form, data: dict, token) -> list[str]:
+    """The key this submission is stored under, then the keys it may already be stored under."""
+    if token:
+        return [f"token:{token}"]
+    canonical = json.dumps(data, sort_keys=True, default=str)
+    digest = hashlib.sha256(f"{form.uuid}:{canonical}".encode()).hexdigest()[:40]
+    window = int(time.time()) // FINGERPRINT_WINDOW
+    return [f"values:{digest}:{window}", f"values:{digest}:{window - 1}"]
+
+
+def submission_create(*, form: Form, data: dict, token=None) -> Submission:
+    """Record a submission of cleaned values (keyed by field key), find or create its contact,
+    and start the matching workflows' runs, all in one transaction.
+
+    `token` is the page's one-time token: the same page sent twice (a double click, a resend)
+    returns the first submission and starts nothing more. Without one, the same values sent
+    to the same form within FINGERPRINT_WINDOW are the same submission.
+    """
+    keys = _dedupe_keys(form, data, token)
+    earlier = Submission.objects.filter(form=form, dedupe_key__in=keys).first()
+    if earlier is not None:
+        return earlier
+    try:
+        return _submission_create(form=form, data=data, dedupe_key=keys[0])
+    except IntegrityError:  # the same page sent twice at the same moment
+        return Submission.objects.get(form=form, dedupe_key=keys[0])
+
+
+def _submission_create(*, form: Form, data: dict, dedupe_key: str) -> Submission:
     values = {target: "" for target in CONTACT_FIELDS}
     custom = {}
     for field in form.fields.all():
@@ -132,7 +164,7 @@ def submission_create(*, form: Form, data: dict) -> Submission:
         elif value not in (None, ""):
             custom[field.key] = value
     with transaction.atomic():
-        contact = contact_upsert(
+        contact = contact_for_public_input(
             workspace=form.workspace,
             email=values["email"],
             name=values["name"],
@@ -145,6 +177,7 @@ def submission_create(*, form: Form, data: dict) -> Submission:
             contact=contact,
             data=data,
             submitted_at=timezone.now(),
+            dedupe_key=dedupe_key,
         )
         runs_start_for_trigger(
             workspace=form.workspace,

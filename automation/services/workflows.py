@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from automation import registry
+from automation.actions import safety
 from automation.models import Run, Workflow, WorkflowVersion
 from automation.services.runs import run_enqueue
 from automation.variables import variables_in
@@ -158,9 +159,16 @@ def _clean_name(name: str) -> str:
     return name[:120]
 
 
+# A new workflow caps each charge (in USD, the default safety currency) until staff choose.
+NEW_WORKFLOW_MAX_PER_CHARGE = 100_00
+
+
 def workflow_create(*, workspace, name: str) -> Workflow:
     return Workflow.objects.create(
-        workspace=workspace, name=_clean_name(name), definition=empty_definition()
+        workspace=workspace,
+        name=_clean_name(name),
+        definition=empty_definition(),
+        max_amount_per_charge=NEW_WORKFLOW_MAX_PER_CHARGE,
     )
 
 
@@ -327,6 +335,15 @@ def step_move(*, workflow: Workflow, key: str, direction: str) -> None:
 # --- checks, publishing, test runs ------------------------------------------------------------
 
 
+def step_safety_problem(*, workflow: Workflow, step: dict) -> str:
+    """Why a charging step may not be published with the workflow's safety settings as they
+    are ("" when it may): see automation.actions.safety."""
+    trigger = (workflow.definition or {}).get("trigger") or {}
+    return safety.uncapped_problem(
+        trigger_type=trigger.get("type"), step=step, settings=workflow_settings(workflow)
+    )
+
+
 def workflow_problems(workflow: Workflow) -> list[str]:
     """Why the draft cannot run yet, one clear sentence each (empty: ready to publish)."""
     definition = workflow.definition or {}
@@ -345,6 +362,9 @@ def workflow_problems(workflow: Workflow) -> list[str]:
         errors = step_config_errors(workspace=workflow.workspace, step=step)
         if errors:
             problems.append(f"Step “{name}” is incomplete: {' '.join(errors)}")
+        uncapped = step_safety_problem(workflow=workflow, step=step)
+        if uncapped:
+            problems.append(f"Step “{name}”: {uncapped}")
         above = {s["key"] for s in steps_above(definition, step["key"])}
         for path in sorted(variables_in(step.get("config") or {})):
             parts = path.split(".")

@@ -55,7 +55,12 @@ class AppointmentTrigger(Trigger):
         "calendar.id",
         "calendar.name",
         "calendar.slug",
+        "fields.name",
+        "fields.email",
+        "fields.phone",
     ]
+    # The booking page is public: who booked, and the contact it found, come from a visitor.
+    visitor_input = True
     sample_status = "booked"
     sample_previous: str | None = None
 
@@ -91,6 +96,7 @@ class AppointmentTrigger(Trigger):
                 "price": price,
             },
             "calendar": info,
+            "fields": {"name": "Jane Doe", "email": "jane@example.com", "phone": ""},
         }
 
     @classmethod

@@ -24,6 +24,9 @@ class Trigger:
     outputs: list[str] = []
     # Whether runs get a contact (their `contact.*` variables).
     has_contact: bool = True
+    # Whether a stranger supplies the payload (a public page): then its values, and the
+    # contact they found, must never choose whose card is charged or an uncapped amount.
+    visitor_input: bool = False
 
     @classmethod
     def matches(cls, config: dict, trigger: dict) -> bool:

@@ -53,6 +53,9 @@ class FormSubmitted(Trigger):
         "fields.phone",
         "fields.lead_value",
     ]
+    # The form is public: its fields, and the contact found by the e-mail typed, come from
+    # whoever filled it in.
+    visitor_input = True
 
     @classmethod
     def matches(cls, config: dict, trigger: dict) -> bool:

@@ -55,7 +55,7 @@ def public_form(request: HttpRequest, slug: str):
         if public.is_spam:  # the honeypot is filled: look accepted, save nothing
             return redirect(f"{request.path}?sent=1")
         if public.is_valid():
-            submission_create(form=form, data=public.values())
+            submission_create(form=form, data=public.values(), token=public.token)
             return redirect(f"{request.path}?sent=1")
     else:
         public = PublicForm(form=form)

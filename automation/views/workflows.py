@@ -65,6 +65,7 @@ def _step_cards(workflow: Workflow, steps: list, selected: str) -> list[dict]:
             "problems": services.step_config_errors(workspace=workflow.workspace, step=step)
             if known
             else ["This action no longer exists."],
+            "safety": services.step_safety_problem(workflow=workflow, step=step),
             "selected": step["key"] == selected,
             "branches": [
                 {

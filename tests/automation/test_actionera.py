@@ -1,5 +1,5 @@
-"""The Actionera test end to end against the sandbox: a customer submits the public form or
-books, staff confirm, and the published workflow charges the contact's saved card."""
+"""The Actionera test end to end against the sandbox: a lead submits the public form or books,
+staff confirm, and the published workflow charges a saved card, never as a stranger chose."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from automation.models import Appointment, Run
 from automation.selectors import calendar_days
+from billing.models import Payment
 from tests.automation.conftest import charge_step, publish
 from tests.automation.factories import CalendarFactory, FormFactory
 
@@ -23,9 +24,11 @@ def post_public(client, django_capture_on_commit_callbacks):
     return post
 
 
-def test_a_form_submission_charges_the_lead_value_to_the_saved_card(
+def test_each_lead_charges_the_client_a_fixed_fee(
     workspace, connection, contact, stripe_client, post_public
 ):
+    """Pay per lead: the agency's client (one Stripe customer, pasted into the step) pays a
+    fixed fee for each lead; the lead who fills the form is not the payer."""
     form = FormFactory(workspace=workspace, name="Lead form", slug="lead-form")
     other = FormFactory(workspace=workspace, name="Newsletter", slug="newsletter")
     workflow = publish(
@@ -33,7 +36,8 @@ def test_a_form_submission_charges_the_lead_value_to_the_saved_card(
         [
             charge_step(
                 connection,
-                amount="{{ contact.custom.lead_value }}",
+                customer_id=contact.stripe_customer_id,
+                amount=2500,
                 description="Lead fee: {{ trigger.form.name }}",
             )
         ],
@@ -42,26 +46,75 @@ def test_a_form_submission_charges_the_lead_value_to_the_saved_card(
     )
     response = post_public(
         reverse("public_form", args=["lead-form"]),
-        {"name": "Jane Cooper", "email": "JANE@example.com", "lead_value": "75"},
+        {"name": "Lee Lead", "email": "lee@example.com", "lead_value": "75"},
     )
     assert response.status_code == 302
     run = workflow.runs.get()
     assert run.status == "succeeded", run.error_message
-    assert run.contact == contact
+    assert run.contact.email == "lee@example.com"  # the lead, created by the submission
     step = run.steps.get()
-    assert step.outputs["id"].startswith("pi_") and step.outputs["amount"] == 7500
+    assert step.outputs["id"].startswith("pi_") and step.outputs["amount"] == 2500
     (intent,) = stripe_client.v1.payment_intents.list().data
-    assert (intent.id, intent.amount, intent.description) == (
+    assert (intent.id, intent.amount, intent.description, intent.customer) == (
         step.outputs["id"],
-        7500,
+        2500,
         "Lead fee: Lead form",
+        contact.stripe_customer_id,
     )
+    # The ledger names the client as the payer, not the lead.
+    assert Payment.objects.get().contact == contact
     # Another form does not start this workflow.
     post_public(
         reverse("public_form", args=["newsletter"]),
         {"name": "Jane Cooper", "email": "jane@example.com"},
     )
     assert other.submissions.count() == 1 and workflow.runs.count() == 1
+
+
+def _lead_value_workflow(workspace, connection, form, **settings):
+    """The pattern a stranger abused: the contact found by the e-mail typed pays the amount
+    typed."""
+    return publish(
+        workspace,
+        [charge_step(connection, amount="{{ trigger.fields.lead_value }}")],
+        trigger="form_submitted",
+        trigger_config={"forms": [str(form.uuid)]},
+        **settings,
+    )
+
+
+STRANGER = {"name": "Mallory", "email": "jane@example.com", "lead_value": "999999.99"}
+
+
+def test_a_stranger_cannot_charge_a_customer_through_an_uncapped_workflow(
+    workspace, connection, contact, stripe_client, post_public
+):
+    """A version published before the rule (no limits) refuses to charge what a visitor
+    chose, and the visitor's name does not replace the customer's."""
+    form = FormFactory(workspace=workspace, name="Lead form", slug="lead-form")
+    workflow = _lead_value_workflow(workspace, connection, form)
+    post_public(reverse("public_form", args=["lead-form"]), STRANGER)
+    run = workflow.runs.get()
+    assert run.status == "failed" and run.error_code == "VALIDATION_ERROR"
+    assert "maximum per charge and a maximum per day" in run.error_message
+    assert stripe_client.v1.payment_intents.list().data == []
+    contact.refresh_from_db()
+    assert contact.name == "Jane Cooper"
+
+
+def test_with_both_maximums_a_strangers_amount_is_capped(
+    workspace, connection, contact, stripe_client, post_public
+):
+    form = FormFactory(workspace=workspace, name="Lead form", slug="lead-form")
+    workflow = _lead_value_workflow(
+        workspace, connection, form, max_amount_per_charge=10000, max_amount_per_day=30000
+    )
+    post_public(reverse("public_form", args=["lead-form"]), STRANGER)
+    run = workflow.runs.get()
+    assert run.status == "failed" and "above this workflow's maximum per charge" in (
+        run.error_message
+    )
+    assert stripe_client.v1.payment_intents.list().data == []
 
 
 def test_a_confirmed_appointment_on_the_filtered_calendar_is_charged(
@@ -89,6 +142,9 @@ def test_a_confirmed_appointment_on_the_filtered_calendar_is_charged(
         ],
         trigger="appointment_status_changed",
         trigger_config={"calendars": [str(cleaning.uuid)], "statuses": ["confirmed"]},
+        # The contact (and so the customer) came from a public booking: capped.
+        max_amount_per_charge=20000,
+        max_amount_per_day=100000,
     )
     slot = next(day.slots[0] for day in calendar_days(cleaning) if day.slots)
     response = post_public(

@@ -54,16 +54,52 @@ def test_a_submission_creates_the_contact_with_its_custom_field(client, form, wo
     assert "Thank you" in client.get(response["Location"]).text
 
 
-def test_a_submission_updates_the_contact_matched_by_email_in_any_case(client, form, workspace):
+def test_a_submission_never_changes_the_contact_matched_by_email(client, form, workspace):
+    """Anyone can type a customer's e-mail: the contact keeps what staff know, and what the
+    visitor claimed stays on the submission (and reaches workflows as trigger.fields)."""
     contact = ContactFactory(workspace=workspace, name="J. Cooper", email="jane@example.com",
-                             phone="+1 555 0199", custom_fields={"source": "ads"})  # fmt: skip
+                             phone="+1 555 0199", custom_fields={"source": "ads"},
+                             stripe_customer_id="cus_known")  # fmt: skip
     ContactFactory(email="jane@example.com")  # another workspace's contact is not touched
-    client.post(_url(form), GOOD)
+    client.post(_url(form), {**GOOD, "name": "Mallory", "lead_value": "999999.99"})
     contact.refresh_from_db()
     assert Contact.objects.filter(workspace=workspace).count() == 1
-    assert contact.name == "Jane Cooper" and contact.phone == "+1 555 0199"
-    assert contact.custom_fields == {"source": "ads", "lead_value": "150"}
-    assert Submission.objects.get().contact == contact
+    assert (contact.name, contact.phone) == ("J. Cooper", "+1 555 0199")
+    assert contact.custom_fields == {"source": "ads"}
+    assert contact.stripe_customer_id == "cus_known"
+    submission = Submission.objects.get()
+    assert submission.contact == contact
+    assert submission.data["name"] == "Mallory" and submission.data["lead_value"] == "999999.99"
+
+
+def test_the_contact_page_shows_what_later_submissions_claimed(client, owner, form, workspace):
+    contact = ContactFactory(workspace=workspace, name="J. Cooper", email="jane@example.com")
+    client.post(_url(form), {**GOOD, "name": "Mallory"})
+    client.force_login(owner)
+    page = client.get(reverse("contact_detail", args=[workspace.slug, contact.uuid])).text
+    assert "J. Cooper" in page and "Mallory" in page and "Lead form" in page
+
+
+def test_the_same_page_sent_twice_is_one_submission_and_one_run(client, form, workspace):
+    published_workflow(workspace, "form_submitted")
+    page = client.get(_url(form)).text
+    token = page.split('name="submission_token" value="')[1].split('"')[0]
+    for _ in range(2):
+        response = client.post(_url(form), {**GOOD, "submission_token": token})
+        assert response.status_code == 302 and response["Location"].endswith("?sent=1")
+    assert Submission.objects.count() == 1 and Run.objects.count() == 1
+    # A new page (a new token) is a new lead.
+    client.post(_url(form), {**GOOD, "submission_token": "6f1c1f4e-2b7c-4d1e-9a57-0b5c1d2e3f40"})
+    assert Submission.objects.count() == 2 and Run.objects.count() == 2
+
+
+def test_the_same_values_resent_without_a_page_token_are_one_submission(client, form, workspace):
+    published_workflow(workspace, "form_submitted")
+    client.post(_url(form), GOOD)
+    client.post(_url(form), GOOD)
+    assert Submission.objects.count() == 1 and Run.objects.count() == 1
+    client.post(_url(form), {**GOOD, "lead_value": "151"})
+    assert Submission.objects.count() == 2
 
 
 def test_bad_input_gets_messages_next_to_the_fields_and_saves_nothing(client, form):

@@ -41,7 +41,7 @@ def test_demo_data_has_the_promised_people_units_connection_and_customers(sandbo
     assert connection.is_default and connection.mode == "test"
     assert connection.masked_secret_key == "sk_test_...4242"
     with_customer = acme.contacts.exclude(stripe_customer_id="")
-    assert with_customer.count() == 2
+    assert with_customer.count() == 3  # Jane, Marcus and the client billed per lead
     client = sandbox.client(DEMO_SECRET_KEY)
     for contact in with_customer:
         customer = client.v1.customers.retrieve(contact.stripe_customer_id)
@@ -60,7 +60,7 @@ def test_loading_the_demo_data_twice_duplicates_nothing(sandbox, db):
     assert _counts() == first
     assert sorted(Contact.objects.values_list("stripe_customer_id", flat=True)) == ids
     customers = sandbox.client(DEMO_SECRET_KEY).v1.customers.list().data
-    assert len(customers) == 2
+    assert len(customers) == 3
 
 
 def test_a_sandbox_that_lost_its_data_gets_the_customers_again(sandbox, db):
@@ -72,18 +72,39 @@ def test_a_sandbox_that_lost_its_data_gets_the_customers_again(sandbox, db):
         assert client.v1.customers.retrieve(contact.stripe_customer_id).email == contact.email
 
 
-def test_the_demo_lead_form_charges_the_lead_fee_through_the_published_workflow(
+def test_the_demo_lead_form_charges_the_client_the_lead_fee_through_the_published_workflow(
     sandbox, db, client, django_capture_on_commit_callbacks
 ):
+    """Pay per lead as the README tells it: any lead on the form charges the client (Acme's
+    lead-fee customer) the fixed fee; what the lead types chooses neither payer nor amount."""
     call_command("demo_data", stdout=io.StringIO())
     workflow = Workflow.objects.get(name="Pay per lead")
     assert workflow.status == "published"
+    assert (workflow.max_amount_per_charge, workflow.max_amount_per_day) == (5000, 50000)
+    client_contact = Contact.objects.get(email="billing@acme.test")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/f/acme-lead-form/",
-            {"name": "Jane Cooper", "email": "jane.cooper@example.com", "lead_value": "80"},
+            {"name": "Mallory", "email": "jane.cooper@example.com", "lead_value": "999999.99"},
         )
     run = workflow.runs.get()
     assert run.status == "succeeded", run.error_message
     intents = sandbox.client(DEMO_SECRET_KEY).v1.payment_intents.list().data
-    assert [i.amount for i in intents] == [8000]
+    assert [(i.amount, i.customer) for i in intents] == [
+        (2500, client_contact.stripe_customer_id)
+    ]
+    assert Contact.objects.get(email="jane.cooper@example.com").name == "Jane Cooper"
+
+
+def test_an_earlier_demos_lead_pays_workflow_is_rebuilt_as_client_pays(sandbox, db):
+    call_command("demo_data", stdout=io.StringIO())
+    workflow = Workflow.objects.get(name="Pay per lead")
+    old = workflow.definition
+    old["steps"][0]["config"]["customer_id"] = "{{ contact.stripe_customer_id }}"
+    Workflow.objects.filter(pk=workflow.pk).update(definition=old)
+    call_command("demo_data", stdout=io.StringIO())
+    workflow.refresh_from_db()
+    client_contact = Contact.objects.get(email="billing@acme.test")
+    step = workflow.published_version.definition["steps"][0]
+    assert step["config"]["customer_id"] == client_contact.stripe_customer_id
+    assert workflow.published_version.number == 2

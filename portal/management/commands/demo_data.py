@@ -46,6 +46,9 @@ CONTACTS = [
     ("Priya Patel", "priya.patel@example.com", "+1 555 0103", {"lead_value": "120"}, None),
     ("Tom Becker", "tom.becker@example.com", "", {}, None),
 ]  # fmt: skip
+# The business the agency bills a fee per lead ("Pay per lead"): one Stripe customer with a
+# card on file, fixed in the workflow's charge step. The leads themselves never pay.
+CLIENT = ("Acme Dental (lead fees)", "billing@acme.test", "", {}, "pm_card_visa")
 
 
 def _is_sandbox(base: str) -> bool:
@@ -69,14 +72,15 @@ class Command(BaseCommand):
             bright = self._workspace("Bright Smiles Ortho", "bright-smiles")
             bright_roles = builtin_roles_ensure(workspace=bright)
             self._member(bright, users["owner@agency.test"], bright_roles[perms.OWNER], None)
-            contacts = [self._contact(acme, *row[:4]) for row in CONTACTS]
+            contacts = [self._contact(acme, *row[:4]) for row in [*CONTACTS, CLIENT]]
         connection = self._connection(acme)
         if connection is not None:
-            for contact, row in zip(contacts, CONTACTS, strict=True):
+            for contact, row in zip(contacts, [*CONTACTS, CLIENT], strict=True):
                 if row[4]:
                     self._stripe_customer(connection, contact, row[4])
+        client = contacts[-1]
         with transaction.atomic():
-            demo_automation(acme, connection)
+            demo_automation(acme, connection, client_customer_id=client.stripe_customer_id)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
 
     def _user(self, email: str, first: str, last: str):
