@@ -25,6 +25,9 @@ class ConfigForm(ActionConfigForm):
 class Output:
     to: str
     subject: str
+    # Where it really went: `to`, except in a test run (the member running it, or nobody).
+    sent_to: str = ""
+    note: str = ""
 
 
 class Action(BaseAction):
@@ -41,11 +44,24 @@ class Action(BaseAction):
             validate_email(to)
         except forms.ValidationError:
             raise ActionError("VALIDATION_ERROR", f"{to!r} is not an e-mail address.") from None
+        subject, body = str(inputs.get("subject") or ""), str(inputs.get("body") or "")
+        recipient, note = to, ""
+        if ctx.test_run:
+            # A test run's sample data may hold anyone's address: only the member testing
+            # gets the message, marked as such.
+            member = ctx.run.started_by
+            recipient = member.email if member is not None else ""
+            note = f"Test run: this would have been sent to {to}"
+            if not recipient:
+                note += "; not sent (no member's e-mail address to send it to instead)."
+                return asdict(Output(to, subject, "", note))
+            note += f"; sent to {recipient} instead."
+            subject, body = f"[Test run] {subject}", f"{note}\n\n{body}"
         message = EmailMessage(
-            subject=str(inputs.get("subject") or ""),
-            body=str(inputs.get("body") or ""),
+            subject=subject,
+            body=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[to],
+            to=[recipient],
             # A retried step must not e-mail twice through providers that honour it.
             headers={"X-Idempotency-Key": ctx.idempotency_key},
         )
@@ -55,4 +71,4 @@ class Action(BaseAction):
             raise ActionError(
                 "PROVIDER_ERROR", f"The mail server failed: {error}", retryable=True
             ) from None
-        return asdict(Output(to, message.subject))
+        return asdict(Output(to, message.subject, recipient, note))

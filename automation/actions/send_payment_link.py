@@ -38,6 +38,7 @@ class Output:
     url: str
     amount: int
     currency: str
+    note: str = ""  # a test run: what it would have done
 
 
 class Action(BaseAction):
@@ -56,8 +57,9 @@ class Action(BaseAction):
         booking_id = (ctx.run.trigger.get("appointment") or {}).get("id")
         if inputs.get("include_trigger_booking") and booking_id:
             bookings = list(Appointment.objects.filter(workspace=ctx.workspace, uuid=booking_id))
-        if ctx.test_run:
-            return asdict(Output("(test run: not sent)", "", amount, currency))
+        if ctx.test_run:  # no link, and above all no e-mail to the customer
+            note = f"Test run: no link made; it would have been e-mailed to {ctx.contact.email}."
+            return asdict(Output("(test run: not sent)", "", amount, currency, note))
         try:
             link = payment_link_for_step(
                 workspace=ctx.workspace,

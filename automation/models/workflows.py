@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -100,6 +101,10 @@ class Run(models.Model):
     # A test run executes the draft, frozen here, instead of a version.
     test_definition = models.JSONField(null=True, blank=True)
     is_test = models.BooleanField(default=False)
+    # Who started a test run: its e-mails go to them alone, never to the addresses configured.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )

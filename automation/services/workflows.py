@@ -410,11 +410,14 @@ def workflow_unpublish(*, workflow: Workflow) -> Workflow:
     return workflow
 
 
-def test_run_start(*, workflow: Workflow, contact=None, trigger: dict | None = None) -> Run:
+def test_run_start(
+    *, workflow: Workflow, contact=None, trigger: dict | None = None, started_by=None
+) -> Run:
     """Run the draft as it is now, with `trigger` or the trigger's sample payload.
 
     The run executes a frozen copy of the draft (later edits do not change it). Stripe
-    actions on a live-mode connection only validate (see ActionContext.test_run).
+    actions on a live-mode connection only validate (see ActionContext.test_run). E-mails go
+    to `started_by`, the member running it, alone (none at all without one).
     """
     problems = workflow_problems(workflow)
     if problems:
@@ -430,6 +433,7 @@ def test_run_start(*, workflow: Workflow, contact=None, trigger: dict | None = N
             workflow=workflow,
             version=None,
             is_test=True,
+            started_by=started_by,
             test_definition=copy.deepcopy(workflow.definition),
             contact=contact,
             trigger_type=trigger_type,

@@ -81,7 +81,8 @@ def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
     """One run: its steps with inputs, outputs, errors, attempts, timing and Stripe ids. While
     it is not finished, the page polls its `live` partial every second."""
     workflow = _workflow(request, workflow_uuid)
-    run = get_object_or_404(workflow.runs.select_related("contact", "version"), uuid=run_uuid)
+    runs = workflow.runs.select_related("contact", "version", "started_by")
+    run = get_object_or_404(runs, uuid=run_uuid)
     steps = [
         {"row": step, "stripe_ids": stripe_ids(step.outputs), "inputs": _json(step.inputs),
          "outputs": _json(step.outputs)}
