@@ -111,6 +111,43 @@ class PaymentEvent(models.Model):
         return f"{self.kind}: {self.message}"
 
 
+class IntentMismatch(models.Model):
+    """A PaymentIntent that named a ledger row without matching it (another Stripe account,
+    amount, currency or customer, or the row has another intent): applied to nothing, kept
+    for the owners (Payments -> Reconciliation). Append-only; one per row and intent, so the
+    owners are told once however often Stripe or reconciliation repeat it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="intent_mismatches"
+    )
+    connection = models.ForeignKey(
+        StripeConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="mismatches")
+    payment_intent = models.CharField(max_length=255)
+    # The intent's own terms, as Stripe gave them.
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    customer = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    reasons = models.CharField(max_length=500)
+    via = models.CharField(max_length=40, help_text="webhook, reconciliation, api, ...")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment", "payment_intent"], name="intent_mismatch_once_per_intent"
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.payment_intent} does not match {self.payment_id}: {self.reasons}"
+
+
 def _token() -> str:
     return secrets.token_urlsafe(32)
 

@@ -16,11 +16,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Payment, ReconciliationRun
-from billing.services.ledger import FINAL, payment_apply_intent, payment_log
+from billing.services.ledger import (
+    FINAL,
+    intent_mismatch,
+    payment_apply_intent,
+    payment_apply_refunded,
+)
 from integrations.events import events_fetch_missed
 from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import NOT_FOUND, GatewayError
@@ -148,34 +152,13 @@ def _compare_intents(report: ReconcileReport) -> set[int]:
     for item in listed:
         report.intents_checked += 1
         intent = item.intent
-        payment = by_intent.get(intent.id)
-        if payment is None:
-            payment = by_uuid.get(_portal_uuid(item))
-            if payment is not None and payment.stripe_payment_intent_id not in ("", intent.id):
-                _differ(
-                    report,
-                    "second_intent",
-                    f"This PaymentIntent names a payment that has another one "
-                    f"({payment.stripe_payment_intent_id}).",
-                    intent=intent,
-                    payment=payment,
-                )
-                continue
+        payment = by_intent.get(intent.id) or by_uuid.get(_portal_uuid(item))
         if payment is None:
             _unknown_intent(report, item)
             continue
-        seen.add(payment.pk)
-        _apply(report, payment, intent)
-        _refunds(report, payment, item)
-        if (payment.amount, payment.currency) != (intent.amount, intent.currency.lower()):
-            stripe_amount = format_amount(intent.amount, intent.currency)
-            _differ(
-                report,
-                "amount",
-                f"Stripe's amount is {stripe_amount}.",
-                intent=intent,
-                payment=payment,
-            )
+        if _apply(report, payment, intent):
+            seen.add(payment.pk)
+            _refunds(report, payment, item)
     return seen
 
 
@@ -188,12 +171,28 @@ def _portal_uuid(item: ListedPaymentIntent) -> str:
         return ""
 
 
-def _apply(report: ReconcileReport, payment: Payment, intent: PaymentIntent) -> None:
+def _apply(report: ReconcileReport, payment: Payment, intent: PaymentIntent) -> bool:
+    """Apply the intent through the ledger's one door; False when it is not the row's (the
+    ledger records that and tells the owners; the report shows it)."""
+    connection = report.connection
+    reasons = intent_mismatch(payment=payment, intent=intent, connection=connection)
+    if reasons:
+        payment_apply_intent(payment=payment, intent=intent, via=VIA, connection=connection)
+        _differ(
+            report,
+            "mismatch",
+            f"This PaymentIntent names the payment but does not match it ({reasons}): not applied.",
+            intent=intent,
+            payment=payment,
+        )
+        return False
     before_status, before_intent = payment.status, payment.stripe_payment_intent_id
     before_label = payment.get_status_display()
     settled = payment.status in FINAL and before_intent == intent.id
-    if not settled:  # the ledger's one door; it is a no-op when Stripe agrees
-        payment = payment_apply_intent(payment=payment, intent=intent, via=VIA)
+    if not settled:  # a no-op when Stripe agrees
+        payment = payment_apply_intent(
+            payment=payment, intent=intent, via=VIA, connection=connection
+        )
     if payment.status != before_status:
         matched = " (matched by its metadata)" if not before_intent else ""
         _differ(
@@ -224,28 +223,27 @@ def _apply(report: ReconcileReport, payment: Payment, intent: PaymentIntent) -> 
             intent=intent,
             payment=payment,
         )
+    return True
 
 
 def _refunds(report: ReconcileReport, payment: Payment, item: ListedPaymentIntent) -> None:
     """Raise the ledger's refunded amount to Stripe's; never lower it (a difference)."""
-    refunded = min(item.amount_refunded, payment.amount)
-    if refunded > payment.amount_refunded:
-        with transaction.atomic():
-            locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            if refunded <= locked.amount_refunded:
-                return  # the webhook got there first
-            previous = locked.amount_refunded
-            locked.amount_refunded = refunded
-            locked.save(update_fields=["amount_refunded", "updated_at"])
-            amount = format_amount(refunded - previous, locked.currency)
-            payment_log(locked, VIA, f"Refund of {amount} recorded from Stripe")
+    added = payment_apply_refunded(
+        payment=payment,
+        intent=item.intent,
+        amount_refunded=item.amount_refunded,
+        via=VIA,
+        connection=report.connection,
+    )
+    if added:
         report.refunds_recorded += 1
         _differ(
             report,
             "refund",
-            f"{amount} refunded in Stripe was missing from the ledger.",
+            f"{format_amount(added, payment.currency)} refunded in Stripe was missing from the "
+            "ledger.",
             intent=item.intent,
-            payment=locked,
+            payment=payment,
             repaired=True,
         )
     elif item.amount_refunded < payment.amount_refunded:

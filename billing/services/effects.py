@@ -10,11 +10,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from automation.models import Appointment
 from automation.services.runs import runs_start_for_trigger
-from billing.models import Payment, PaymentLink
+from billing.models import IntentMismatch, Payment, PaymentLink
 from portal import perms
 from portal.models import Membership
 from portal.money import format_amount
@@ -97,4 +98,27 @@ def _receipt_email(payment_pk: int) -> None:
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[payment.contact.email],
+    )
+
+
+def intent_mismatch_notify(mismatch_pk: int) -> None:
+    """Tell the owners of a PaymentIntent that named a payment without matching it (after the
+    commit that recorded it, so once per intent however often Stripe repeats it)."""
+    mismatch = IntentMismatch.objects.select_related("workspace", "payment").get(pk=mismatch_pk)
+    recipients = administrators(mismatch.workspace)
+    if not recipients:
+        return
+    context = {
+        "mismatch": mismatch,
+        "payment": mismatch.payment,
+        "intent_amount": format_amount(mismatch.amount, mismatch.currency),
+        "payment_amount": format_amount(mismatch.payment.amount, mismatch.payment.currency),
+        "site_url": settings.SITE_URL,
+        "reconciliation_url": reverse("reconciliation_list", args=[mismatch.workspace.slug]),
+    }
+    send_mail(
+        subject="A Stripe payment did not match the ledger",
+        message=render_to_string("billing/emails/intent_mismatch.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
     )

@@ -1,8 +1,11 @@
 """The ledger: one Payment row per attempt, kept in step with Stripe's PaymentIntent.
 
 `payment_apply_intent` is the one place a payment's status changes from what Stripe says,
-whether it heard it from the API answer, the customer's return page or a webhook; the
-effects of success (bookings charged, link paid, e-mails, the trigger) happen exactly once.
+whether it heard it from the API answer, the customer's return page, a webhook or
+reconciliation; the effects of success (bookings charged, link paid, e-mails, the trigger)
+happen exactly once. It applies an intent only when `intent_mismatch` finds nothing wrong
+(the same rule guards refunds learnt from Stripe, `payment_apply_refunded`); anything else
+is recorded for the owners and changes nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from billing.models import Payment, PaymentEvent
+from billing.models import IntentMismatch, Payment, PaymentEvent
 from integrations.gateway.payments import PaymentIntent
+from portal.money import format_amount
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +103,86 @@ def _tell_listeners(payment: Payment) -> None:
         import_string(path)(payment)
 
 
-def payment_apply_intent(*, payment: Payment, intent: PaymentIntent, via: str) -> Payment:
+def intent_mismatch(*, payment: Payment, intent: PaymentIntent, connection) -> str:
+    """Why `intent` is not `payment`'s PaymentIntent, in words ("" when it is).
+
+    Naming a row proves nothing: anyone who can create intents in the account can write
+    `metadata[portal_payment]`. An intent is the row's only when it comes from the row's Stripe
+    account (`connection`: where the caller read it), is for the row's amount and currency
+    and, when the row knows its customer, that customer; and the row is bound to no other
+    intent."""
+    reasons = []
+    if not _same_account(payment, connection):
+        reasons.append("another Stripe account")
+    if (intent.amount, intent.currency.lower()) != (payment.amount, payment.currency):
+        theirs = format_amount(intent.amount, intent.currency or payment.currency)
+        reasons.append(f"{theirs} instead of {format_amount(payment.amount, payment.currency)}")
+    if payment.stripe_customer_id and intent.customer != payment.stripe_customer_id:
+        reasons.append("another customer")
+    if payment.stripe_payment_intent_id not in ("", intent.id):
+        reasons.append(f"the payment has PaymentIntent {payment.stripe_payment_intent_id}")
+    return "; ".join(reasons)
+
+
+def _same_account(payment: Payment, connection) -> bool:
+    if connection is None or payment.connection_id is None:
+        return False
+    if connection.workspace_id != payment.workspace_id:
+        return False
+    if connection.pk == payment.connection_id:
+        return True
+    ours = payment.connection  # reconnected: another row for the same account and mode
+    return (ours.account_id, ours.mode) == (connection.account_id, connection.mode)
+
+
+def _mismatch_record(
+    *, payment: Payment, intent: PaymentIntent, connection, via: str, reasons: str
+) -> None:
+    """Keep the mismatch for the owners and tell them, once per row and intent."""
+    try:
+        with transaction.atomic():
+            mismatch = IntentMismatch.objects.create(
+                workspace_id=payment.workspace_id,
+                connection=connection,
+                payment=payment,
+                payment_intent=intent.id,
+                amount=intent.amount,
+                currency=intent.currency.lower()[:3],
+                customer=intent.customer,
+                status=intent.status[:40],
+                reasons=reasons[:500],
+                via=via[:40],
+            )
+    except IntegrityError:
+        return  # recorded, and the owners told, by an earlier delivery or pass
+    payment_log(payment, "mismatch", f"PaymentIntent {intent.id} not applied: {reasons}")
+    from billing.services.effects import intent_mismatch_notify  # effects sit above ledger
+
+    transaction.on_commit(lambda: intent_mismatch_notify(mismatch.pk), robust=True)
+
+
+def payment_apply_intent(
+    *, payment: Payment, intent: PaymentIntent, via: str, connection=None
+) -> Payment:
     """Bring the row in step with the PaymentIntent; `via` names who told us (api, return
-    page, webhook). Success effects run once, in the transaction that records success."""
+    page, webhook, reconciliation) and `connection` the Stripe account the intent was read
+    from (the payment's own when omitted: the caller asked Stripe with it).
+
+    An intent that is not the row's (see `intent_mismatch`) changes nothing: it is recorded
+    as an IntentMismatch and the row is returned as it was. Success effects run once, in the
+    transaction that records success."""
     new_status = _STATUS.get(intent.status, Payment.Status.PENDING)
     if intent.status == "requires_payment_method" and intent.last_error_code:
         new_status = Payment.Status.FAILED
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked = Payment.objects.select_for_update().select_related("connection").get(pk=payment.pk)
+        connection = connection if connection is not None else locked.connection
+        reasons = intent_mismatch(payment=locked, intent=intent, connection=connection)
+        if reasons:
+            _mismatch_record(
+                payment=locked, intent=intent, connection=connection, via=via, reasons=reasons
+            )
+            return locked
         if locked.status in FINAL and new_status != locked.status:
             return locked  # success and cancellation are final; older news is ignored
         became_successful = (
@@ -135,3 +211,29 @@ def payment_apply_intent(*, payment: Payment, intent: PaymentIntent, via: str) -
         if changed:
             _tell_listeners(locked)
     return locked
+
+
+def payment_apply_refunded(
+    *, payment: Payment, intent: PaymentIntent, amount_refunded: int, via: str, connection
+) -> int:
+    """Raise the row's refunded amount to what Stripe says of `intent`'s charge (never lower
+    it: a difference for reconciliation to report), under the same rule as
+    `payment_apply_intent`. Returns the amount newly recorded (0 if none)."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("connection").get(pk=payment.pk)
+        reasons = intent_mismatch(payment=locked, intent=intent, connection=connection)
+        if reasons:
+            _mismatch_record(
+                payment=locked, intent=intent, connection=connection, via=via, reasons=reasons
+            )
+            return 0
+        refunded = min(amount_refunded, locked.amount)
+        if refunded <= locked.amount_refunded:
+            return 0
+        added = refunded - locked.amount_refunded
+        locked.amount_refunded = refunded
+        locked.save(update_fields=["amount_refunded", "updated_at"])
+        payment_log(
+            locked, via, f"Refund of {format_amount(added, locked.currency)} recorded from Stripe"
+        )
+    return added

@@ -1,4 +1,5 @@
-"""The reconciliation page (owners): the last runs of the job and what they found; Run now."""
+"""The reconciliation page (owners): PaymentIntents not applied, the last runs of the job and
+what they found; Run now."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.pagination import paginate
 
+MISMATCHES = 50  # the newest; the admin has them all
+
 
 @workspace_view(perms.WORKSPACE_MANAGE)
 @require_GET
 def reconciliation_list(request: PortalRequest):
     runs = request.workspace.reconciliation_runs.select_related("connection")
-    return render(request, "billing/reconciliation.html", {"page": paginate(request, runs)})
+    # PaymentIntents that named a payment without matching it, from webhooks as well as runs.
+    mismatches = request.workspace.intent_mismatches.select_related("payment")[:MISMATCHES]
+    context = {"page": paginate(request, runs), "mismatches": mismatches}
+    return render(request, "billing/reconciliation.html", context)
 
 
 @workspace_view(perms.WORKSPACE_MANAGE)
