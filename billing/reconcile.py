@@ -5,8 +5,10 @@ healthy connection: take in the events that never arrived, then compare the acco
 PaymentIntents with the ledger. What Stripe settled is applied through
 `payment_apply_intent` (so success effects still happen once) and refunds made in Stripe's
 dashboard raise the ledger's refunded amount; what cannot be settled from Stripe's data (an
-intent the ledger does not know, a pending row whose intent Stripe does not know) is reported
-as a difference, never invented. Each pass is stored as a `ReconciliationRun`.
+intent the ledger does not know, a pending row whose intent Stripe does not know, an intent
+that names a row without matching it) is reported as a difference, never invented. Expired
+payment links' intents are canceled in Stripe on the way. Each pass is stored as a
+`ReconciliationRun`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from billing.services.ledger import (
     payment_apply_intent,
     payment_apply_refunded,
 )
+from billing.services.links import payment_links_expire
 from integrations.events import events_fetch_missed
 from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import NOT_FOUND, GatewayError
@@ -113,6 +116,7 @@ def reconcile_connection(
         endpoint = connection.webhook_endpoints.filter(trigger_key="").first()
         if endpoint is not None:
             report.events_taken_in = events_fetch_missed(endpoint=endpoint)
+        _close_expired_links(report)
         seen = _compare_intents(report)
         _check_stale_pending(report, seen)
     except GatewayError as error:
@@ -125,6 +129,20 @@ def reconcile_connection(
     run.differences, run.error, run.finished_at = report.differences, report.error, timezone.now()
     run.save()
     return report
+
+
+def _close_expired_links(report: ReconcileReport) -> None:
+    """Expired links whose page could still confirm their intent: canceled in Stripe (a
+    link paid meanwhile is recorded Paid). Before the comparison, so it sees the result."""
+    closed = payment_links_expire(connection=report.connection)
+    if closed:
+        _differ(
+            report,
+            "links_expired",
+            f"{closed} expired payment link{'s' if closed > 1 else ''}: the PaymentIntent "
+            "was canceled in Stripe, or recorded if it had been paid.",
+            repaired=True,
+        )
 
 
 def _describe(exc: Exception) -> str:

@@ -1,7 +1,13 @@
-"""Payment links: e-mailed to the customer, paid on the hosted page `/pay/<token>/`."""
+"""Payment links: e-mailed to the customer, paid on the hosted page `/pay/<token>/`.
+
+A closed link (cancelled or expired) takes no money: the one PaymentIntent of a link is
+canceled in Stripe when it closes, since a page opened earlier holds its client secret and
+could otherwise still confirm it.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,9 +19,22 @@ from django.utils import timezone
 
 from billing.models import Payment, PaymentLink
 from billing.services.charges import new_card_payment_start, usable_connection
+from billing.services.ledger import payment_apply_intent
+from integrations.gateway.client import credentials_for
+from integrations.gateway.errors import GatewayError
+from integrations.gateway.payments import payment_intent_cancel, payment_intent_retrieve
 from portal.money import check_chargeable, format_amount
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_EXPIRY = timedelta(days=7)
+
+# A link's payment in these states has an intent the customer's page can still confirm.
+LIVE = (
+    Payment.Status.PENDING,
+    Payment.Status.REQUIRES_ACTION,
+    Payment.Status.FAILED,  # declined: the page may try another card on the same intent
+)
 
 
 def payment_link_create(
@@ -78,14 +97,94 @@ def payment_link_send(*, link: PaymentLink) -> PaymentLink:
     return link
 
 
+PAID_MEANWHILE = "The customer had already paid; the link is now Paid."
+
+
 def payment_link_cancel(*, link: PaymentLink) -> PaymentLink:
+    """Cancel the link so that it takes no money. Its PaymentIntent (a page the customer still
+    has open holds its client secret) is canceled in Stripe first; if Stripe says the customer
+    paid already, that payment is recorded and the link returned Paid, never Cancelled.
+
+    Raises ValidationError when the link is paid or its payment cannot be stopped (it is
+    processing), GatewayError when Stripe did not answer: either way the link stays open."""
+    if link.status == PaymentLink.Status.PAID:
+        raise ValidationError("This link is paid already; refund the payment instead.")
+    link = _intent_close(link=link, via="link cancelled")
+    if link.status == PaymentLink.Status.PAID:
+        return link
     with transaction.atomic():
         locked = PaymentLink.objects.select_for_update().get(pk=link.pk)
-        if locked.status == PaymentLink.Status.PAID:
-            raise ValidationError("This link is paid already; refund the payment instead.")
+        if locked.status != PaymentLink.Status.OPEN:
+            return locked  # paid (the webhook) or cancelled by someone else meanwhile
         locked.status = PaymentLink.Status.CANCELLED
         locked.save(update_fields=["status"])
+    if locked.payment_id != link.payment_id:
+        # The customer's page made the intent after we looked; now that the link is closed
+        # the checkout sees it too, but cancel here as well rather than rely on one side.
+        locked = _intent_close(link=locked, via="link cancelled", strict=False)
     return locked
+
+
+def payment_links_expire(*, connection=None) -> int:
+    """Cancel in Stripe the PaymentIntents of expired links (of `connection`, or all) that
+    could still be paid; one that was paid meanwhile is recorded, its link becoming Paid.
+    Returns how many links were closed either way. Errors are logged and left for the next
+    pass: the link is expired for the portal whatever Stripe says."""
+    links = PaymentLink.objects.filter(
+        status=PaymentLink.Status.OPEN,
+        expires_at__lte=timezone.now(),
+        payment__stripe_payment_intent_id__gt="",
+        payment__status__in=LIVE,
+    ).select_related("payment__connection")
+    if connection is not None:
+        links = links.filter(payment__connection=connection)
+    closed = 0
+    for link in links:
+        try:
+            link = _intent_close(link=link, via="link expired")
+        except (GatewayError, ValidationError) as error:
+            logger.warning("expired link %s: %s", link.uuid, getattr(error, "message", error))
+            continue
+        closed += 1
+    return closed
+
+
+def payment_link_expire(*, link: PaymentLink) -> PaymentLink:
+    """The same for one link, when its page is opened after it expired."""
+    if not link.is_expired or link.payment is None or link.payment.status not in LIVE:
+        return link
+    try:
+        return _intent_close(link=link, via="link expired")
+    except (GatewayError, ValidationError):
+        return link  # the page says it expired; the next pass of the schedule retries
+
+
+def _intent_close(*, link: PaymentLink, via: str, strict: bool = True) -> PaymentLink:
+    """Cancel the link's PaymentIntent in Stripe and record what Stripe says of it. Returns
+    the link as it is after (Paid if the intent had succeeded). With `strict`, raises when the
+    intent is still payable afterwards (processing, or Stripe did not cancel it)."""
+    payment = Payment.objects.filter(link=link).select_related("connection").first()
+    if payment is None or payment.status not in LIVE or not payment.stripe_payment_intent_id:
+        return PaymentLink.objects.get(pk=link.pk)
+    credentials = credentials_for(payment.connection)
+    try:
+        intent = payment_intent_cancel(
+            credentials,
+            payment_intent_id=payment.stripe_payment_intent_id,
+            idempotency_key=f"{payment.idempotency_key}:cancel",
+        )
+    except GatewayError:  # succeeded or processing meanwhile (or no answer): ask what it is
+        intent = payment_intent_retrieve(
+            credentials, payment_intent_id=payment.stripe_payment_intent_id
+        )
+    payment = payment_apply_intent(payment=payment, intent=intent, via=via)
+    if strict and payment.status == Payment.Status.PROCESSING:
+        raise ValidationError(
+            "The customer's payment is being processed, so the link cannot be closed now."
+        )
+    if strict and payment.status in LIVE:
+        raise ValidationError("Stripe did not cancel the link's payment; try again.")
+    return PaymentLink.objects.get(pk=link.pk)
 
 
 def payment_link_checkout(*, link: PaymentLink) -> tuple[Payment, str]:
@@ -108,6 +207,15 @@ def payment_link_checkout(*, link: PaymentLink) -> tuple[Payment, str]:
     if link.payment_id is None:
         PaymentLink.objects.filter(pk=link.pk, payment__isnull=True).update(payment=payment)
         link.payment = payment
+    # Cancelled (or expired) while the intent was being made: the cancel may have looked
+    # before the intent existed, so close it here and hand out no secret.
+    current = PaymentLink.objects.get(pk=link.pk)
+    if not current.payable:
+        try:
+            _intent_close(link=current, via="link closed", strict=False)
+        except GatewayError:
+            logger.warning("closed link %s: its intent could not be canceled", link.uuid)
+        raise ValidationError("This link can no longer be paid.")
     return payment, secret
 
 

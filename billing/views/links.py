@@ -8,8 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.forms import LinkFilterForm
+from billing.models import PaymentLink
 from billing.selectors import links_filtered
-from billing.services.links import payment_link_cancel, payment_link_email, payment_link_send
+from billing.services.links import (
+    PAID_MEANWHILE,
+    payment_link_cancel,
+    payment_link_email,
+    payment_link_send,
+)
+from integrations.gateway.errors import GatewayError
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.pagination import paginate
@@ -64,10 +71,15 @@ def payment_link_cancel_view(request: PortalRequest, link_uuid):
     link = _link(request, link_uuid)
     if request.method == "POST":
         try:
-            payment_link_cancel(link=link)
+            link = payment_link_cancel(link=link)
         except ValidationError as error:
             messages.error(request, error.messages[0])
+        except GatewayError:
+            messages.error(request, "Stripe did not answer, so the link is still open: try again.")
         else:
-            messages.success(request, "Payment link cancelled: it can no longer be paid.")
+            if link.status == PaymentLink.Status.PAID:
+                messages.warning(request, PAID_MEANWHILE)
+            else:
+                messages.success(request, "Payment link cancelled: it can no longer be paid.")
         return redirect("payment_link_detail", request.workspace.slug, link.uuid)
     return render(request, "billing/links/cancel.html", {"link": link})

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing.models import Payment, PaymentLink
 from billing.services.charges import payment_refresh
-from billing.services.links import payment_link_checkout
+from billing.services.links import payment_link_checkout, payment_link_expire
 from integrations.gateway.errors import GatewayError
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # secrets.token_urlsafe, as PaymentLink makes them
@@ -95,6 +95,15 @@ def _link(token: str) -> PaymentLink:
     return get_object_or_404(links, token=token)
 
 
+def _link_closing(token: str) -> PaymentLink:
+    """The link; if it expired with an intent a page could still confirm, that intent is
+    canceled first (or, paid meanwhile, recorded: the link then shows Paid)."""
+    link = _link(token)
+    if link.is_expired:
+        link = _link(payment_link_expire(link=link).token)
+    return link
+
+
 def _state(link: PaymentLink) -> str:
     if link.status == PaymentLink.Status.PAID:
         return "paid"
@@ -106,7 +115,7 @@ def _state(link: PaymentLink) -> str:
 @with_csp
 @require_GET
 def public_pay(request: HttpRequest, token: str):
-    link = _link(token)
+    link = _link_closing(token)
     context = {"link": link, "state": _state(link), "stripe_js_url": settings.STRIPE_JS_URL}
     context["bookings"] = link.appointments.select_related("calendar").order_by("starts_at")
     payment = link.payment
@@ -122,7 +131,7 @@ def public_pay_intent(request: HttpRequest, token: str):
     if over_rate_limit(request):
         message = "Too many payment attempts from your connection. Please wait ten minutes."
         return JsonResponse({"error": message}, status=429)
-    link = _link(token)
+    link = _link_closing(token)
     if not link.payable:
         message = CLOSED[_state(link)]
         return JsonResponse({"error": message, "closed": True})
