@@ -34,6 +34,11 @@ class ChargeForm(AttemptForm):
     amount = forms.CharField(max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
     description = forms.CharField(max_length=500, required=False)
+    # Shown only when the same amount was charged to the customer moments ago (a page
+    # restored by Back, sent again with a fresh token): a second charge must be meant.
+    repeat = forms.BooleanField(
+        required=False, label="Yes, charge again: this is a second, separate charge"
+    )
 
     def clean(self):
         data = super().clean()

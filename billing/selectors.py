@@ -33,6 +33,16 @@ def saved_cards(contact) -> tuple[list, str]:
         return [], f"Stripe could not list the cards: {error.message}"
 
 
+def attempt_payment(workspace, contact, attempt) -> Payment | None:
+    """The ledger row a staff charge form's token already made for this contact, if any (a
+    token of another contact or workspace finds nothing here: the service refuses it)."""
+    return workspace.payments.filter(
+        contact=contact,
+        idempotency_key=f"payment:{attempt}:intent",
+        source__in=(Payment.Source.CARD_ON_FILE, Payment.Source.NEW_CARD),
+    ).first()
+
+
 def default_currency(workspace) -> str:
     """The default connection's account currency (asked once an hour), else USD."""
     connection = default_connection(workspace)

@@ -136,13 +136,18 @@ class PayForm(forms.Form):
 
     amount = forms.CharField(max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     # This form's own token: a double click or a resubmission is the same payment.
-    attempt = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+    attempt = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     method = forms.ChoiceField(
         choices=[("card", "Credit card")], initial="card", widget=forms.RadioSelect
     )
     payment_method = forms.ChoiceField(label="Card", required=False, widget=forms.RadioSelect)
     save_card = forms.BooleanField(label="Save this card for next time", required=False)
     bank_account = forms.ChoiceField(label="Bank account", required=False, widget=forms.RadioSelect)
+    # Shown when the same amount was paid moments ago (a page restored by Back and sent again
+    # with a fresh token): paying twice must be meant.
+    repeat = forms.BooleanField(
+        required=False, label="Yes, pay again: this is a second, separate payment"
+    )
 
     def __init__(self, *args, invoice: Invoice, available: int, cards=(), banks=(), ach=False,
                  **kwargs):  # fmt: skip

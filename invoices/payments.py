@@ -6,12 +6,14 @@ lock before Stripe is called, so concurrent payers can never together pay more t
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from billing.models import Payment
 from billing.services.charges import (
@@ -62,31 +64,57 @@ def payer_customer(*, user, connection) -> str:
 class PayResult:
     attempt: InvoicePayment
     client_secret: str = ""  # a new card: the page confirms it with Stripe.js
+    repeated: bool = False  # the form was sent before: this is its first result
 
 
-def _reserve(*, work_item: WorkItem, payer, amount: int, method: str, token=None) -> InvoicePayment:
+# The same payer paying the same amount on the same work item this soon is most likely the
+# pay form sent again from a page restored by Back (with a fresh token): it must be meant.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def _reserve(
+    *, work_item: WorkItem, payer, amount: int, method: str, token, allow_repeat: bool = False
+) -> tuple[InvoicePayment, bool]:
+    """(the attempt, whether it already existed): the form's token makes a resubmission the
+    same attempt, answered with its first result."""
     if amount <= 0:
         raise ValidationError({"amount": "Enter an amount greater than zero."})
-    if token is not None:  # the same form submitted again: the same payment, nothing more
-        existing = InvoicePayment.objects.filter(uuid=token, work_item=work_item).first()
-        if existing is not None:
-            if existing.payer_id != payer.pk or existing.amount != amount:
-                raise ValidationError("This form was already used; reload the page.")
-            return existing
+    token = token or uuid.uuid4()  # a call from code, not a form: one attempt
+    existing = InvoicePayment.objects.filter(uuid=token, work_item=work_item).first()
+    if existing is not None:
+        if existing.payer_id != payer.pk or existing.amount != amount:
+            raise ValidationError("This form was already used; reload the page.")
+        return existing, True
     try:
-        return _reserve_new(
-            work_item=work_item, payer=payer, amount=amount, method=method, token=token
-        )
+        attempt = _reserve_new(
+            work_item=work_item, payer=payer, amount=amount, method=method, token=token,
+            allow_repeat=allow_repeat,
+        )  # fmt: skip
     except IntegrityError:  # the same form submitted twice at the same moment
-        if token is None:
-            raise
         same = InvoicePayment.objects.filter(uuid=token, work_item=work_item, payer=payer).first()
         if same is None or same.amount != amount:  # someone else's attempt: not this payer's
             raise ValidationError("This form was already used; reload the page.") from None
-        return same
+        return same, True
+    return attempt, False
 
 
-def _reserve_new(*, work_item, payer, amount, method, token) -> InvoicePayment:
+def _refuse_repeat(item: WorkItem, payer, amount: int, currency: str) -> None:
+    earlier = item.attempts.filter(
+        payer=payer,
+        amount=amount,
+        status__in=(InvoicePayment.Status.SUCCEEDED, InvoicePayment.Status.PROCESSING),
+        created_at__gte=timezone.now() - REPEAT_WINDOW,
+    ).first()
+    if earlier is not None:
+        when = timezone.localtime(earlier.created_at).strftime("%H:%M")
+        raise ValidationError(
+            {"repeat": f"You paid {format_amount(amount, currency)} on this invoice at {when}. "
+                       "If you mean to pay the same amount again, tick “Yes, pay again”."},
+            code="repeat",
+        )  # fmt: skip
+
+
+def _reserve_new(*, work_item, payer, amount, method, token, allow_repeat) -> InvoicePayment:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=work_item.invoice_id)
         item = WorkItem.objects.get(pk=work_item.pk)
@@ -96,6 +124,8 @@ def _reserve_new(*, work_item, payer, amount, method, token) -> InvoicePayment:
         if amount > available:
             maximum = format_amount(available, invoice.currency)
             raise ValidationError({"amount": f"The most you can pay now is {maximum}."})
+        if not allow_repeat:
+            _refuse_repeat(item, payer, amount, invoice.currency)
         number = (item.attempts.aggregate(n=Max("number"))["n"] or 0) + 1
         attempt = InvoicePayment.objects.create(
             invoice=invoice,
@@ -104,7 +134,7 @@ def _reserve_new(*, work_item, payer, amount, method, token) -> InvoicePayment:
             payer=payer,
             method=method,
             amount=amount,
-            **({"uuid": token} if token is not None else {}),
+            uuid=token,
         )
         payment = payment_start(
             idempotency_key=attempt.idempotency_key,
@@ -126,7 +156,13 @@ def _reserve_new(*, work_item, payer, amount, method, token) -> InvoicePayment:
 
 
 def invoice_pay_card(
-    *, work_item: WorkItem, payer, amount: int, payment_method_id: str = "", attempt=None
+    *,
+    work_item: WorkItem,
+    payer,
+    amount: int,
+    payment_method_id: str = "",
+    attempt=None,
+    allow_repeat: bool = True,
 ) -> PayResult:
     """Pay with a saved card now (`payment_method_id`), or start a new-card payment that the
     page confirms with Stripe.js (no `payment_method_id`: the result has a client secret)."""
@@ -137,11 +173,12 @@ def invoice_pay_card(
         c.id for c in cards_list(credentials_for(connection), customer_id=customer)
     }:
         raise ValidationError({"payment_method": "Choose one of your saved cards."})
-    attempt = _reserve(
-        work_item=work_item, payer=payer, amount=amount, method="card", token=attempt
-    )
+    attempt, repeated = _reserve(
+        work_item=work_item, payer=payer, amount=amount, method="card", token=attempt,
+        allow_repeat=allow_repeat,
+    )  # fmt: skip
     if attempt.status != InvoicePayment.Status.PENDING:
-        return PayResult(attempt)  # already charged (or refused) by the first submission
+        return PayResult(attempt, repeated=repeated)  # charged (or refused) the first time
     payment = attempt.payment
     if not payment_method_id:
         _, secret = new_card_payment_start(
@@ -179,7 +216,13 @@ def invoice_pay_card(
 
 
 def invoice_pay_bank(
-    *, work_item: WorkItem, payer, amount: int, bank: BankAccount, attempt=None
+    *,
+    work_item: WorkItem,
+    payer,
+    amount: int,
+    bank: BankAccount,
+    attempt=None,
+    allow_repeat: bool = True,
 ) -> PayResult:
     """Pay by ACH debit from a verified bank account: processing until Stripe settles it."""
     connection = usable_connection(work_item.workspace)
@@ -190,9 +233,12 @@ def invoice_pay_bank(
     if work_item.invoice.currency != "usd":
         raise ValidationError("Bank account payments are only for invoices in USD.")
     check_chargeable(amount, "usd")
-    attempt = _reserve(work_item=work_item, payer=payer, amount=amount, method="ach", token=attempt)
+    attempt, repeated = _reserve(
+        work_item=work_item, payer=payer, amount=amount, method="ach", token=attempt,
+        allow_repeat=allow_repeat,
+    )  # fmt: skip
     if attempt.status != InvoicePayment.Status.PENDING:
-        return PayResult(attempt)
+        return PayResult(attempt, repeated=repeated)
     payment = attempt.payment
     try:
         intent = payment_intent_create(

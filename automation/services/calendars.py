@@ -91,8 +91,11 @@ def appointment_payload(
         },
         "calendar": {"id": str(calendar.uuid), "name": calendar.name, "slug": calendar.slug},
         # What the person booking typed; the contact keeps what staff know.
-        "fields": {"name": appointment.name, "email": appointment.email,
-                   "phone": appointment.phone},  # fmt: skip
+        "fields": {
+            "name": appointment.name,
+            "email": appointment.email,
+            "phone": appointment.phone,
+        },  # fmt: skip
     }
 
 

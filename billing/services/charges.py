@@ -27,8 +27,56 @@ from integrations.gateway.payments import (
 )
 from integrations.selectors import default_connection
 from portal.models import Contact
-from portal.money import check_chargeable
+from portal.money import check_chargeable, format_amount
 from portal.services import contact_save
+
+# A second charge of the same amount to the same customer this soon is most likely the same
+# payment sent again from a page restored by Back (with a fresh form token): it needs the
+# person to say it is meant.
+REPEAT_WINDOW = timedelta(minutes=10)
+REPEAT_STATUSES = (Payment.Status.SUCCEEDED, Payment.Status.PROCESSING)
+
+
+class RepeatCharge(ValidationError):
+    """The same amount was charged to this customer moments ago by another attempt."""
+
+    def __init__(self, earlier: Payment):
+        when = timezone.localtime(earlier.created_at).strftime("%H:%M")
+        super().__init__(
+            f"{format_amount(earlier.amount, earlier.currency)} was charged to "
+            f"{earlier.contact.name if earlier.contact else 'this customer'} at {when}. "
+            "If you mean to charge the same amount again, tick “Yes, charge again”.",
+            code="repeat",
+        )
+        self.earlier = earlier
+
+
+def repeat_check(
+    *, workspace, contact, amount: int, currency: str, idempotency_key: str, allow_repeat: bool
+) -> None:
+    """Refuse a new attempt that repeats a charge made moments ago, unless `allow_repeat`.
+
+    The attempt's own earlier row (the same form token sent again) is not a repeat: it
+    answers with its first result."""
+    if allow_repeat or contact is None:
+        return
+    same_attempt = Payment.objects.filter(workspace=workspace, idempotency_key=idempotency_key)
+    if same_attempt.exists():
+        return
+    earlier = (
+        Payment.objects.filter(
+            workspace=workspace,
+            contact=contact,
+            amount=amount,
+            currency=currency.lower(),
+            status__in=REPEAT_STATUSES,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+        )
+        .select_related("contact")
+        .first()
+    )
+    if earlier is not None:
+        raise RepeatCharge(earlier)
 
 
 class ChargeError(Exception):
@@ -157,11 +205,22 @@ def charge_card_on_file(
     description: str,
     user,
     attempt,
+    allow_repeat: bool = True,
 ) -> Payment:
     """Staff charge a contact's saved card. `attempt` is the charge form's own token: a double
-    click or a resubmitted form is the same attempt, the same row and the same Stripe key."""
+    click or a resubmitted form is the same attempt, the same row and the same Stripe key.
+    A new attempt repeating a charge made moments ago raises RepeatCharge when the page says
+    a repeat was not meant (`allow_repeat` False)."""
     if not contact.stripe_customer_id:
         raise ValidationError("This contact has no Stripe customer, so no card on file.")
+    repeat_check(
+        workspace=workspace,
+        contact=contact,
+        amount=amount,
+        currency=currency,
+        idempotency_key=f"payment:{attempt}:intent",
+        allow_repeat=allow_repeat,
+    )
     return charge_off_session(
         workspace=workspace,
         connection=usable_connection(workspace),
@@ -217,6 +276,7 @@ def new_card_payment_start(
     idempotency_key: str = "",
     appointments=(),
     customer_id: str = "",
+    allow_repeat: bool = True,
 ) -> tuple[Payment, str]:
     """A PaymentIntent the page confirms with Stripe.js (card data never reaches us).
 
@@ -224,11 +284,23 @@ def new_card_payment_start(
     intent. "Save this card" is the page's `setup_future_usage` at confirmation: Stripe then
     attaches the card to the customer (the intent's parameters never change). The customer
     is `customer_id` (an invoice payer's) or the contact's own, created if missing.
+
+    Staff's new-card charges (source NEW_CARD) repeating a charge made moments ago raise
+    RepeatCharge when the page says a repeat was not meant (`allow_repeat` False).
     """
     check_chargeable(amount, currency)
+    key = idempotency_key or f"payment:{attempt}:intent"
+    if source == Payment.Source.NEW_CARD:
+        repeat_check(
+            workspace=workspace,
+            contact=contact,
+            amount=amount,
+            currency=currency,
+            idempotency_key=key,
+            allow_repeat=allow_repeat,
+        )
     connection = usable_connection(workspace)
     customer_id = customer_id or contact_customer_ensure(contact=contact, connection=connection)
-    key = idempotency_key or f"payment:{attempt}:intent"
     payment = payment_start(
         idempotency_key=key,
         appointments=appointments,

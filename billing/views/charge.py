@@ -17,14 +17,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.forms import CardOnFileForm, NewCardForm, PaymentLinkForm, card_label
 from billing.models import Payment
-from billing.selectors import default_currency, saved_cards, unpaid_bookings
+from billing.selectors import attempt_payment, default_currency, saved_cards, unpaid_bookings
 from billing.services.charges import (
     ChargeError,
+    RepeatCharge,
     charge_card_on_file,
     new_card_payment_start,
     payment_refresh,
     usable_connection,
 )
+from billing.services.ledger import FINAL
 from billing.services.links import payment_link_create
 from billing.views.public import with_csp
 from integrations.gateway.errors import GatewayError
@@ -85,6 +87,10 @@ def _charge_card(request: PortalRequest, contact, form: CardOnFileForm) -> dict:
     )
     if not data["confirmed"]:
         return {"confirm": question}
+    earlier = attempt_payment(request.workspace, contact, data["attempt"])
+    if earlier is not None and earlier.status in (*FINAL, Payment.Status.PROCESSING):
+        # This form was sent before (Back, a resend): its first result, nothing charged.
+        return {"payment": earlier, "already": True}
     try:
         payment = charge_card_on_file(
             workspace=request.workspace,
@@ -95,10 +101,13 @@ def _charge_card(request: PortalRequest, contact, form: CardOnFileForm) -> dict:
             description=data["description"],
             user=request.user,
             attempt=data["attempt"],
+            allow_repeat=data["repeat"],
         )
+    except RepeatCharge as error:
+        return {"confirm": question, "repeat": error.messages[0], "earlier": error.earlier}
     except ChargeError as error:
         # The next try is a new attempt: the declined one stays declined.
-        keep = {k: v for k, v in data.items() if k not in ("attempt", "confirmed")}
+        keep = {k: v for k, v in data.items() if k not in ("attempt", "confirmed", "repeat")}
         fresh = CardOnFileForm(initial=keep, cards=form.cards.values())
         prefill = {"tab": "link", "amount": data["amount"], "currency": data["currency"],
                    "description": data["description"]}  # fmt: skip
@@ -125,13 +134,19 @@ def _new_card_intent(request: PortalRequest, contact, form: NewCardForm) -> Json
             description=data["description"],
             user=request.user,
             attempt=data["attempt"],
+            allow_repeat=data["repeat"],
         )
+    except RepeatCharge as error:
+        return JsonResponse({"errors": {"repeat": [{"message": error.messages[0]}]}}, status=400)
     except (ValidationError, ValueError, GatewayError) as error:
         message = getattr(error, "message", None) or "; ".join(getattr(error, "messages", []))
         return JsonResponse(
             {"errors": {"__all__": [{"message": message or str(error)}]}}, status=400
         )
     return_url = reverse("payment_return", args=[request.workspace.slug, payment.uuid])
+    if payment.status in (*FINAL, Payment.Status.PROCESSING):
+        # This form was sent before (Back, a resend): show its first result, confirm nothing.
+        return JsonResponse({"done": True, "return_url": return_url})
     return JsonResponse({"client_secret": secret, "return_url": return_url})
 
 

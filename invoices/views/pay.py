@@ -106,6 +106,7 @@ def _pay(request, item, setup, form):
                 amount=data["amount"],
                 bank=form.bank,
                 attempt=data["attempt"],
+                allow_repeat=data["repeat"],
             )
         else:
             card = "" if form.new_card else data["payment_method"]
@@ -115,6 +116,7 @@ def _pay(request, item, setup, form):
                 amount=data["amount"],
                 payment_method_id=card,
                 attempt=data["attempt"],
+                allow_repeat=data["repeat"],
             )
     except (ValidationError, GatewayError) as error:
         _add_errors(form, error)
@@ -125,7 +127,12 @@ def _pay(request, item, setup, form):
         args = [request.workspace.slug, item.uuid, result.attempt.uuid]
         return_url = reverse("work_item_pay_return", args=args)
         return JsonResponse({"client_secret": result.client_secret, "return_url": return_url})
+    if result.repeated:
+        messages.info(request, "This payment was already made (the form was sent again): "
+                      "nothing more was paid.")  # fmt: skip
     _say_result(request, result.attempt)
+    if wants_json:  # the new-card form sent again after its payment: show that result
+        return JsonResponse({"done": True, "return_url": item.get_absolute_url()})
     return redirect(item)
 
 

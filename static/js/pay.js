@@ -43,7 +43,14 @@
           return {error: "Something went wrong (" + response.status + "). Please try again."};
         });
       }).then(function (data) {
-        if (data.errors) { pay.showFieldErrors(form, data.errors); return null; }
+        if (data.errors) {
+          // The same amount was charged moments ago: ask whether a second charge is meant.
+          var repeat = form.querySelector("[data-repeat]");
+          if (data.errors.repeat && repeat) { repeat.hidden = false; }
+          pay.showFieldErrors(form, data.errors);
+          return null;
+        }
+        if (data.done) { window.location.assign(data.return_url); return null; }
         if (data.error) {
           pay.showError(form, data.error);
           if (data.closed) { window.location.reload(); }

@@ -155,8 +155,11 @@ def test_booking_starts_a_run_with_the_appointment_payload(client, calendar, wor
             "price": {"amount": 4999, "currency": "usd"},
         },
         "calendar": {"id": str(calendar.uuid), "name": "Consultations", "slug": "consult"},
-        "fields": {"name": appointment.name, "email": appointment.email,
-                   "phone": appointment.phone},  # fmt: skip
+        "fields": {
+            "name": appointment.name,
+            "email": appointment.email,
+            "phone": appointment.phone,
+        },  # fmt: skip
     }
     assert not Run.objects.filter(workflow=other).exists()
 

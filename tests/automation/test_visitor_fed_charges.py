@@ -54,9 +54,7 @@ def test_new_workflows_start_with_a_maximum_per_charge(workspace):
         {"customer_id": "cus_fixed", "amount": "{{ contact.custom.lead_value }}"},
     ],
 )
-def test_a_visitor_fed_charge_is_not_published_without_both_maximums(
-    workspace, connection, config
-):
+def test_a_visitor_fed_charge_is_not_published_without_both_maximums(workspace, connection, config):
     workflow = _draft(workspace, connection, **config)  # per charge only, as new ones start
     with pytest.raises(ValidationError) as refused:
         services.workflow_publish(workflow=workflow)

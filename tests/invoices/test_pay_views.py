@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -15,6 +16,11 @@ from tests.conftest import _member
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _token() -> str:
+    """A pay form's one-time token, as the page renders it."""
+    return str(uuid.uuid4())
 
 
 def _pay_url(item, ws="acme"):
@@ -81,7 +87,13 @@ def test_part_with_a_saved_card_then_the_rest_makes_the_invoice_paid(
     client = as_user(payer)
     first = client.post(
         _pay_url(work_item),
-        {"action": "pay", "amount": "80", "method": "card", "payment_method": card},
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": "80",
+            "method": "card",
+            "payment_method": card,
+        },
         follow=True,
     )
     assert "Paid 80.00 USD. The invoice is now Partially paid." in first.text
@@ -91,7 +103,13 @@ def test_part_with_a_saved_card_then_the_rest_makes_the_invoice_paid(
     assert 'value="120.00"' in page.text
     rest = client.post(
         _pay_url(work_item),
-        {"action": "pay", "amount": "120.00", "method": "card", "payment_method": card},
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": "120.00",
+            "method": "card",
+            "payment_method": card,
+        },
         follow=True,
     )
     assert "Paid 120.00 USD. The invoice is now Paid." in rest.text
@@ -120,7 +138,13 @@ def test_bad_amounts_are_refused_before_stripe(
     card = _saved_card(sandbox, connection, payer)
     response = as_user(payer).post(
         _pay_url(work_item),
-        {"action": "pay", "amount": amount, "method": "card", "payment_method": card},
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": amount,
+            "method": "card",
+            "payment_method": card,
+        },
     )
     assert response.status_code == 200 and message in response.text
     assert response.context["form"].errors["amount"]
@@ -130,7 +154,13 @@ def test_bad_amounts_are_refused_before_stripe(
 def test_an_unknown_card_is_refused(work_item, payer, as_user, sandbox, connection):
     response = as_user(payer).post(
         _pay_url(work_item),
-        {"action": "pay", "amount": "10", "method": "card", "payment_method": "pm_someone_elses"},
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": "10",
+            "method": "card",
+            "payment_method": "pm_someone_elses",
+        },
     )
     assert "Select a valid choice" in response.text and _intents(sandbox) == []
 
@@ -143,6 +173,7 @@ def test_a_new_card_gets_a_client_secret_then_the_return_view_records_it(
         _pay_url(work_item),
         {
             "action": "pay",
+            "attempt": _token(),
             "amount": "50",
             "method": "card",
             "payment_method": "new",
@@ -169,7 +200,13 @@ def test_a_new_card_with_a_bad_amount_answers_json_errors(
 ):
     response = as_user(payer).post(
         _pay_url(work_item),
-        {"action": "pay", "amount": "500", "method": "card", "payment_method": "new"},
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": "500",
+            "method": "card",
+            "payment_method": "new",
+        },
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 400
@@ -181,7 +218,13 @@ def test_a_new_card_with_a_bad_amount_answers_json_errors(
 def test_a_new_card_without_javascript_is_explained(work_item, payer, as_user, sandbox, connection):
     response = as_user(payer).post(
         _pay_url(work_item),
-        {"action": "pay", "amount": "50", "method": "card", "payment_method": "new"},
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": "50",
+            "method": "card",
+            "payment_method": "new",
+        },
     )
     assert "needs JavaScript" in response.text and _intents(sandbox) == []
 
@@ -197,7 +240,14 @@ def test_ach_is_not_offered_when_the_account_is_not_us(invoice, payer, as_user, 
     page = as_user(payer).get(_pay_url(item))
     assert page.status_code == 200 and "Bank account (ACH)" not in page.text
     response = as_user(payer).post(
-        _pay_url(item), {"action": "pay", "amount": "50", "method": "ach", "bank_account": "x"}
+        _pay_url(item),
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": "50",
+            "method": "ach",
+            "bank_account": "x",
+        },
     )
     assert "Select a valid choice" in response.text
     assert not InvoicePayment.objects.exists()
@@ -208,7 +258,14 @@ def test_ach_is_not_offered_when_the_account_is_not_us(invoice, payer, as_user, 
 
 def _forged_pay(client, item, card="pm_card_visa"):
     return client.post(
-        _pay_url(item), {"action": "pay", "amount": "200", "method": "card", "payment_method": card}
+        _pay_url(item),
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": "200",
+            "method": "card",
+            "payment_method": card,
+        },
     )
 
 
@@ -251,7 +308,13 @@ def test_the_return_view_is_for_assignees_only(
 ):
     response = as_user(payer).post(
         _pay_url(work_item),
-        {"action": "pay", "amount": "50", "method": "card", "payment_method": "new"},
+        {
+            "action": "pay",
+            "attempt": _token(),
+            "amount": "50",
+            "method": "card",
+            "payment_method": "new",
+        },
         HTTP_ACCEPT="application/json",
     )
     url = json.loads(response.content)["return_url"]
@@ -291,8 +354,8 @@ def test_a_bank_account_is_added_verified_then_pays_and_settles(
     assert bank.status == "verified"
 
     # As a browser sends it: the card section's radio ("new") comes along, and is ignored.
-    data = {"action": "pay", "amount": "200", "method": "ach", "bank_account": str(bank.uuid),
-            "payment_method": "new"}  # fmt: skip
+    data = {"action": "pay", "attempt": _token(), "amount": "200", "method": "ach",
+            "bank_account": str(bank.uuid), "payment_method": "new"}  # fmt: skip
     paid = client.post(_pay_url(work_item), data, follow=True)
     assert "bank payments take a few business days" in paid.text
     attempt = InvoicePayment.objects.get()
@@ -325,7 +388,8 @@ def test_only_verified_accounts_can_pay(work_item, payer, as_user, sandbox, conn
     client = as_user(payer)
     client.post(_pay_url(work_item), BANK)
     bank = BankAccount.objects.get()
-    response = client.post(_pay_url(work_item), {"action": "pay", "amount": "200",
-                           "method": "ach", "bank_account": str(bank.uuid)})  # fmt: skip
+    data = {"action": "pay", "attempt": _token(), "amount": "200", "method": "ach",
+            "bank_account": str(bank.uuid)}  # fmt: skip
+    response = client.post(_pay_url(work_item), data)
     assert "Add and verify a bank account first." in response.text
     assert not InvoicePayment.objects.exists()

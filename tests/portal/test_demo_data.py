@@ -90,9 +90,7 @@ def test_the_demo_lead_form_charges_the_client_the_lead_fee_through_the_publishe
     run = workflow.runs.get()
     assert run.status == "succeeded", run.error_message
     intents = sandbox.client(DEMO_SECRET_KEY).v1.payment_intents.list().data
-    assert [(i.amount, i.customer) for i in intents] == [
-        (2500, client_contact.stripe_customer_id)
-    ]
+    assert [(i.amount, i.customer) for i in intents] == [(2500, client_contact.stripe_customer_id)]
     assert Contact.objects.get(email="jane.cooper@example.com").name == "Jane Cooper"
 
 
