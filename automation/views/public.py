@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from automation.calendar_forms import BookingForm
@@ -83,6 +85,9 @@ def public_booking(request: HttpRequest, slug: str):
                 phone=data["phone"],
             )
         except SlotTaken as error:
+            mine = _same_booking_just_made(calendar, data)
+            if mine is not None:  # the page sent twice: show the booking it made
+                return redirect(f"{request.path}?booked={mine.uuid}")
             booking.add_error("slot", error)
         except ValidationError as error:
             booking.add_error("slot", error.message_dict.get("slot", error.messages))
@@ -99,6 +104,20 @@ def public_booking(request: HttpRequest, slug: str):
     context["days"] = calendar_days(calendar) if booked is None else []
     context["has_slots"] = any(day.slots for day in context["days"])
     return render(request, "automation/public/booking.html", context)
+
+
+def _same_booking_just_made(calendar, data) -> Appointment | None:
+    """The booking this person made of this slot moments ago (a double click, a resend)."""
+    return (
+        Appointment.objects.filter(
+            calendar=calendar,
+            starts_at=data["slot"],
+            email__iexact=data["email"],
+            created_at__gte=timezone.now() - timedelta(minutes=10),
+        )
+        .exclude(status=Appointment.Status.CANCELLED)
+        .first()
+    )
 
 
 def _uuid_or_none(text: str):

@@ -200,3 +200,17 @@ def test_the_sixth_booking_in_ten_minutes_from_one_address_gets_429(client, cale
     # ...per address: another customer books the same slot freely
     other = client.post(_url(calendar), _booking(slots[5]), REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 302 and Appointment.objects.count() == 6
+
+
+@time_machine.travel(MONDAY_8AM, tick=False)
+def test_the_same_booking_sent_twice_shows_the_booking_and_starts_one_run(
+    client, calendar, workspace
+):
+    published_workflow(workspace, "appointment_booked", {"calendars": [], "statuses": []})
+    first = client.post(_url(calendar), _booking())
+    again = client.post(_url(calendar), _booking(email="JANE@example.com"))
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert Appointment.objects.count() == 1 and Run.objects.count() == 1
+    # Someone else asking for the taken slot is told so.
+    other = client.post(_url(calendar), _booking(email="mallory@example.com"))
+    assert other.status_code == 200 and other.context["form"].errors["slot"]
