@@ -378,7 +378,9 @@ def workflow_test(request: PortalRequest, workflow_uuid):
     form = TestRunForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         try:
-            run = services.test_run_start(workflow=workflow, contact=form.cleaned_data["contact"])
+            run = services.test_run_start(
+                workflow=workflow, contact=form.cleaned_data["contact"], started_by=request.user
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -219,6 +219,7 @@ def test_test_run_starts_and_goes_to_the_run_page(ready, owner, as_user, workspa
     run = Run.objects.get()
     assert response["Location"] == run.get_absolute_url()
     assert run.is_test and run.contact == contact
+    assert run.started_by == owner  # its e-mails go to the member who started it
 
 
 def test_rename_duplicate_delete(ready, owner, as_user):
