@@ -177,6 +177,8 @@ class PaymentLink(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     origin = models.CharField(max_length=255, blank=True, help_text="e.g. a workflow step")
+    # The staff form's token: the form posted again is the same link (unique per workspace).
+    attempt = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_count = models.PositiveIntegerField(default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -188,6 +190,11 @@ class PaymentLink(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["workspace", "created_at", "id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "attempt"], name="payment_link_one_per_attempt"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Payment link {self.uuid} ({self.status})"

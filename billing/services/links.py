@@ -8,18 +8,20 @@ could otherwise still confirm it.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.models import Payment, PaymentLink
 from billing.services.charges import new_card_payment_start, usable_connection
-from billing.services.ledger import payment_apply_intent
+from billing.services.ledger import FORM_EXPIRED, payment_apply_intent
 from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.payments import payment_intent_cancel, payment_intent_retrieve
@@ -48,27 +50,48 @@ def payment_link_create(
     expires_in: timedelta = DEFAULT_EXPIRY,
     user=None,
     origin: str = "",
+    attempt: uuid.UUID | None = None,
 ) -> PaymentLink:
-    """A link for the contact; the bookings included are marked Charged in Full when paid."""
+    """A link for the contact; the bookings included are marked Charged in Full when paid.
+
+    `attempt` is the staff form's token: the form posted again returns the link it made and
+    makes nothing more. The same token with another contact or other terms is refused."""
     check_chargeable(amount, currency)
     if not contact.email:
         raise ValidationError("The contact has no e-mail address to send the link to.")
     for appointment in appointments:
         if appointment.workspace_id != workspace.pk or appointment.contact_id != contact.pk:
             raise ValidationError("A booking of another customer cannot be included.")
-    with transaction.atomic():
-        link = PaymentLink.objects.create(
-            workspace=workspace,
-            connection=usable_connection(workspace),
-            contact=contact,
-            amount=amount,
-            currency=currency.lower(),
-            description=description,
-            expires_at=timezone.now() + expires_in,
-            created_by=user,
-            origin=origin,
-        )
-        link.appointments.set(appointments)
+    terms = (contact.pk, amount, currency.lower())
+    if attempt is not None and (made := _link_of_attempt(workspace, attempt, terms)):
+        return made
+    try:
+        with transaction.atomic():
+            link = PaymentLink.objects.create(
+                workspace=workspace,
+                connection=usable_connection(workspace),
+                contact=contact,
+                amount=amount,
+                currency=currency.lower(),
+                description=description,
+                expires_at=timezone.now() + expires_in,
+                created_by=user,
+                origin=origin,
+                attempt=attempt,
+            )
+            link.appointments.set(appointments)
+    except IntegrityError:  # the same form posted twice at the same moment
+        made = _link_of_attempt(workspace, attempt, terms) if attempt is not None else None
+        if made is None:
+            raise
+        return made
+    return link
+
+
+def _link_of_attempt(workspace, attempt, terms: tuple) -> PaymentLink | None:
+    link = PaymentLink.objects.filter(workspace=workspace, attempt=attempt).first()
+    if link is not None and (link.contact_id, link.amount, link.currency) != terms:
+        raise ValidationError(FORM_EXPIRED)
     return link
 
 
@@ -84,15 +107,28 @@ def payment_link_email(link: PaymentLink) -> tuple[str, str]:
     return subject, render_to_string("billing/emails/payment_link.txt", context)
 
 
-def payment_link_send(*, link: PaymentLink) -> PaymentLink:
-    """E-mail the link (again); refused for a paid, cancelled or expired link."""
+class LinkAlreadySent(ValidationError):
+    """The link was sent since the sender's page showed it: this request is a repeat."""
+
+
+def payment_link_send(*, link: PaymentLink, sent_count: int) -> PaymentLink:
+    """E-mail the link (again); refused for a paid, cancelled or expired link.
+
+    `sent_count` is how many times the sender saw the link sent (the page's button carries
+    it): the e-mail goes only if that is still so, and raises LinkAlreadySent otherwise, so a
+    double click or a repeated POST sends once while a deliberate "Re-send" sends again."""
     if not link.payable:
         raise ValidationError("This link can no longer be paid, so it is not sent.")
     subject, body = payment_link_email(link)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [link.contact.email])
-    PaymentLink.objects.filter(pk=link.pk).update(
-        sent_at=timezone.now(), sent_count=link.sent_count + 1
-    )
+    # The claim and the e-mail succeed or fail together: a mail server error undoes the
+    # claim, so the button can be pressed again.
+    with transaction.atomic():
+        claimed = PaymentLink.objects.filter(pk=link.pk, sent_count=sent_count).update(
+            sent_at=timezone.now(), sent_count=F("sent_count") + 1
+        )
+        if not claimed:
+            raise LinkAlreadySent("The e-mail was sent already.")
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [link.contact.email])
     link.refresh_from_db()
     return link
 
@@ -243,5 +279,8 @@ def payment_link_for_step(
             appointments=appointments,
         )
     if not link.sent_count:
-        payment_link_send(link=link)
+        try:
+            link = payment_link_send(link=link, sent_count=0)
+        except LinkAlreadySent:
+            pass  # the same step retried at the same moment sent it
     return link

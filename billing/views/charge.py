@@ -162,6 +162,7 @@ def _link_create(request: PortalRequest, contact, form: PaymentLinkForm):
             appointments=list(data["appointments"]),
             expires_in=form.expires_in,
             user=request.user,
+            attempt=data["attempt"],
         )
     except (ValidationError, ValueError) as error:
         form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))

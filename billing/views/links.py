@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,8 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.forms import LinkFilterForm
 from billing.models import PaymentLink
 from billing.selectors import links_filtered
+from billing.services.ledger import FORM_EXPIRED
 from billing.services.links import (
     PAID_MEANWHILE,
+    LinkAlreadySent,
     payment_link_cancel,
     payment_link_email,
     payment_link_send,
@@ -48,18 +51,33 @@ def payment_link_detail(request: PortalRequest, link_uuid):
     return render(request, "billing/links/detail.html", context)
 
 
+class LinkSendForm(forms.Form):
+    """The send button's one field. (Here rather than in billing/forms.py only because that
+    module was not this change's to edit; it belongs there.)"""
+
+    # How many times the page showed the link sent: which send the button means. Without
+    # it, the first (a POST from elsewhere than the page).
+    sent_count = forms.IntegerField(min_value=0, required=False)
+
+
 @workspace_view(perms.BILLING_CHARGE)
 @require_POST
 def payment_link_send_view(request: PortalRequest, link_uuid):
-    """Send (step 2) or re-send the e-mail."""
+    """Send (step 2) or re-send the e-mail; the same button posted twice sends once."""
     link = _link(request, link_uuid)
-    again = bool(link.sent_count)
+    form = LinkSendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, FORM_EXPIRED)
+        return redirect("payment_link_detail", request.workspace.slug, link.uuid)
+    seen = form.cleaned_data["sent_count"] or 0
     try:
-        link = payment_link_send(link=link)
+        link = payment_link_send(link=link, sent_count=seen)
+    except LinkAlreadySent as repeat:
+        messages.info(request, repeat.messages[0])
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        verb = "sent again" if again else "sent"
+        verb = "sent again" if seen else "sent"
         messages.success(request, f"Payment link {verb} to {link.contact.email}.")
     return redirect("payment_link_detail", request.workspace.slug, link.uuid)
 
