@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from billing.models import (
-    IntentMismatch,
-    Payment,
-    PaymentEvent,
-    PaymentLink,
-    ReconciliationRun,
-    Refund,
-)
+from billing.models import Payment, PaymentEvent, PaymentLink, ReconciliationRun, Refund
 from portal.money import format_amount
 
 
@@ -107,25 +100,3 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
     readonly_fields = ["uuid", "workspace", "connection", "origin", "since", "started_at",
                        "finished_at", "events_taken_in", "intents_checked", "payments_updated",
                        "refunds_recorded", "differences", "error"]  # fmt: skip
-
-
-@admin.register(IntentMismatch)
-class IntentMismatchAdmin(admin.ModelAdmin):
-    """PaymentIntents that named a payment without matching it: a record, read-only."""
-
-    list_display = ["created_at", "workspace", "payment_intent", "money", "reasons", "via"]
-    list_filter = ["via", "workspace"]
-    search_fields = ["uuid", "payment_intent", "payment__uuid", "customer", "reasons"]
-    date_hierarchy = "created_at"
-    list_select_related = ["workspace"]
-    raw_id_fields = ["payment", "connection"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="Amount", ordering="amount")
-    def money(self, obj: IntentMismatch) -> str:
-        return format_amount(obj.amount, obj.currency)

@@ -13,7 +13,7 @@ from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.pagination import paginate
 
-MISMATCHES = 50  # the newest; the admin has them all
+MISMATCHES = 50  # the newest
 
 
 @workspace_view(perms.WORKSPACE_MANAGE)
