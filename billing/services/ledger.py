@@ -175,7 +175,7 @@ def payment_apply_intent(
     if intent.status == "requires_payment_method" and intent.last_error_code:
         new_status = Payment.Status.FAILED
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().select_related("connection").get(pk=payment.pk)
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
         connection = connection if connection is not None else locked.connection
         reasons = intent_mismatch(payment=locked, intent=intent, connection=connection)
         if reasons:
@@ -220,7 +220,7 @@ def payment_apply_refunded(
     it: a difference for reconciliation to report), under the same rule as
     `payment_apply_intent`. Returns the amount newly recorded (0 if none)."""
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().select_related("connection").get(pk=payment.pk)
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
         reasons = intent_mismatch(payment=locked, intent=intent, connection=connection)
         if reasons:
             _mismatch_record(
