@@ -187,9 +187,11 @@ def _invoice_objects(workspace, org_units, staff):
         lines=[{"description": "Leads", "quantity": 1, "unit_price": 5000}],
     )
     item = invoice_process(invoice=invoice_issue(invoice=invoice))
+    # Failed, not pending: an invoice with a payment in flight cannot be edited.
     attempt = InvoicePayment.objects.create(
-        invoice=invoice, work_item=item, number=1, payer=staff, method="card", amount=100
-    )
+        invoice=invoice, work_item=item, number=1, payer=staff, method="card", amount=100,
+        status=InvoicePayment.Status.FAILED,
+    )  # fmt: skip
     return {
         "invoice": ("invoice_uuid", invoice.uuid),
         "work_item": ("item_uuid", item.uuid),
