@@ -132,3 +132,19 @@ def test_reconciliation_cancels_the_intents_of_expired_links_and_records_those_p
     assert (left_open.status, paid.status) == ("canceled", "succeeded")
     assert PaymentLink.objects.get(pk=paid_link.pk).status == "paid"
     assert PaymentLink.objects.get(pk=link.pk).is_expired
+
+
+def test_every_five_minutes_a_schedule_closes_expired_links(client, link, stripe_client):
+    from django_q.models import Schedule
+
+    from billing.apps import ensure_schedules
+    from billing.tasks import close_expired_links
+
+    ensure_schedules(sender=None)
+    schedule = Schedule.objects.get(name="Close expired payment links")
+    assert (schedule.func, schedule.minutes) == ("billing.tasks.close_expired_links", 5)
+    left_open = _open_page(client, link)
+    PaymentLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert close_expired_links() == "1 expired payment links closed"
+    intent = stripe_client.v1.payment_intents.retrieve(left_open.stripe_payment_intent_id)
+    assert intent.status == "canceled"
