@@ -108,6 +108,7 @@ class PaymentLinkForm(ChargeForm):
             self.fields["appointments"].queryset = appointments
         self.fields["appointments"].label_from_instance = booking_label
         self.fields["description"].required = True
+        self.fields["repeat"].label = "Yes, send another link: this is a second, separate request"
 
     def clean(self):
         data = self.cleaned_data

@@ -39,6 +39,32 @@ LIVE = (
 )
 
 
+# An open link for the same customer and amount made this recently is most likely the same
+# request sent again from a page restored by Back: a second one must be meant.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def _refuse_repeat(workspace, contact, amount: int, currency: str) -> None:
+    earlier = PaymentLink.objects.filter(
+        workspace=workspace,
+        contact=contact,
+        amount=amount,
+        currency=currency,
+        status=PaymentLink.Status.OPEN,
+        created_at__gte=timezone.now() - REPEAT_WINDOW,
+    ).first()
+    if earlier is not None:
+        when = timezone.localtime(earlier.created_at).strftime("%H:%M")
+        raise ValidationError(
+            {
+                "repeat": f"A link for {format_amount(amount, currency)} was made for "
+                f"{contact.name} at {when} and is still open. If you mean to send a "
+                "second one, tick “Yes, send another link”."
+            },  # fmt: skip
+            code="repeat",
+        )
+
+
 def payment_link_create(
     *,
     workspace,
@@ -51,11 +77,14 @@ def payment_link_create(
     user=None,
     origin: str = "",
     attempt: uuid.UUID | None = None,
+    allow_repeat: bool = True,
 ) -> PaymentLink:
     """A link for the contact; the bookings included are marked Charged in Full when paid.
 
     `attempt` is the staff form's token: the form posted again returns the link it made and
-    makes nothing more. The same token with another contact or other terms is refused."""
+    makes nothing more. The same token with another contact or other terms is refused. A new
+    token asking for the same amount as an open link made moments ago (a form fetched again
+    by Back) raises ValidationError {"repeat": ...} unless `allow_repeat`."""
     check_chargeable(amount, currency)
     if not contact.email:
         raise ValidationError("The contact has no e-mail address to send the link to.")
@@ -65,6 +94,8 @@ def payment_link_create(
     terms = (contact.pk, amount, currency.lower())
     if attempt is not None and (made := _link_of_attempt(workspace, attempt, terms)):
         return made
+    if not allow_repeat:
+        _refuse_repeat(workspace, contact, amount, currency.lower())
     try:
         with transaction.atomic():
             link = PaymentLink.objects.create(

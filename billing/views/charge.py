@@ -163,9 +163,13 @@ def _link_create(request: PortalRequest, contact, form: PaymentLinkForm):
             expires_in=form.expires_in,
             user=request.user,
             attempt=data["attempt"],
+            allow_repeat=data["repeat"],
         )
-    except (ValidationError, ValueError) as error:
-        form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
+    except ValidationError as error:  # a dict ({"repeat": ...}) goes next to its field
+        form.add_error(None, error)
+        return None
+    except ValueError as error:
+        form.add_error(None, str(error))
         return None
 
 

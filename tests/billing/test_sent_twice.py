@@ -80,3 +80,22 @@ def test_a_fresh_new_card_form_repeating_a_payment_asks_first(staff_client, cont
 def test_the_new_card_tab_renders_the_hidden_repeat_question(staff_client, contact):
     page = staff_client.get(charge_url(contact, "new")).text
     assert "data-repeat hidden" in page and 'name="repeat"' in page
+
+
+def _link_form(client, contact, **extra):
+    data = {"tab": "link", "attempt": str(uuid.uuid4()), "amount": "1.00", "currency": "USD",
+            "description": "Your visit", "expires_days": "7", **extra}  # fmt: skip
+    return client.post(charge_url(contact, "link"), data)
+
+
+def test_a_fresh_link_form_repeating_an_open_link_asks_first(staff_client, contact, connection):
+    from billing.models import PaymentLink
+
+    assert _link_form(staff_client, contact).status_code == 302
+    asked = _link_form(staff_client, contact)
+    assert asked.status_code == 200 and "A link for 1.00 USD was made for Jane Cooper" in (
+        asked.text
+    )
+    assert PaymentLink.objects.count() == 1
+    assert _link_form(staff_client, contact, repeat="on").status_code == 302
+    assert PaymentLink.objects.count() == 2

@@ -109,3 +109,34 @@ def test_payer_pay_back_pay_charges_once(
     screenshot("back-payer")
     assert Invoice.objects.get().amount_paid == 100
     assert InvoicePayment.objects.filter(status="succeeded").count() == 1
+
+
+def test_staff_send_link_back_send_makes_one_link_and_one_email(
+    live_server, page, login, screenshot, staff, contact, stripe_client
+):
+    from django.core import mail
+
+    from billing.models import PaymentLink
+
+    login(page, staff)
+    page.goto(f"{live_server.url}/w/acme/contacts/{contact.uuid}/charge/?tab=link")
+    page.get_by_label("Amount").fill("1.00")
+    page.get_by_label("Description").fill("Your visit")
+    page.get_by_role("button", name="Preview the e-mail").click()
+    page.get_by_role("button", name="Send the e-mail").click()
+    expect(page.get_by_text("Payment link sent to jane@example.com.")).to_be_visible()
+
+    page.go_back()  # the preview, as it was or fetched again (then it offers a re-send)
+    send = page.get_by_role("button", name="Send the e-mail", exact=True)
+    if send.count():
+        send.click()
+    screenshot("back-link")
+    assert PaymentLink.objects.count() == 1 and len(mail.outbox) == 1
+
+    page.go_back()  # the form itself, fetched again: a fresh token
+    page.get_by_label("Amount").fill("1.00")
+    page.get_by_label("Description").fill("Your visit")
+    page.get_by_role("button", name="Preview the e-mail").click()
+    expect(page.get_by_text(re.compile(r"A link for 1\.00 USD was made for Jane"))).to_be_visible()
+    screenshot("back-link-2")
+    assert PaymentLink.objects.filter(status="open").count() == 1 and len(mail.outbox) == 1
