@@ -146,7 +146,10 @@ class PayerProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payer_profiles"
     )
     connection = models.ForeignKey(StripeConnection, on_delete=models.CASCADE, related_name="+")
-    stripe_customer_id = models.CharField(max_length=255)
+    # Empty once the customer was deleted in Stripe; the next payment makes a new one, under a
+    # key of the next generation (the old key would hand back the deleted customer).
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    customer_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from billing.models import Payment
@@ -45,19 +45,34 @@ def available_to_pay(invoice: Invoice) -> int:
 def payer_customer(*, user, connection) -> str:
     """The payer's own Stripe customer on this account (their saved cards and banks)."""
     profile = PayerProfile.objects.filter(user=user, connection=connection).first()
-    if profile is not None:
+    if profile is not None and profile.stripe_customer_id:
         return profile.stripe_customer_id
+    generation = profile.customer_generation if profile is not None else 0
+    key = f"payer:{user.pk}:{connection.account_id}:customer"
     customer = customer_create(
         credentials_for(connection),
         name=user.get_full_name() or user.get_username(),
         email=user.email,
-        idempotency_key=f"payer:{user.pk}:{connection.account_id}:customer",
+        idempotency_key=f"{key}:generation:{generation}" if generation else key,
         metadata={"portal_user": str(user.pk)},
     )
-    profile, _ = PayerProfile.objects.get_or_create(
+    profile, created = PayerProfile.objects.get_or_create(
         user=user, connection=connection, defaults={"stripe_customer_id": customer.id}
     )
+    if not created and not profile.stripe_customer_id:
+        PayerProfile.objects.filter(pk=profile.pk, stripe_customer_id="").update(
+            stripe_customer_id=customer.id
+        )
+        profile.refresh_from_db()
     return profile.stripe_customer_id
+
+
+def payer_customers_forget(*, connection, customer_id: str) -> int:
+    """A payer's customer deleted in Stripe: its profile forgets it (and the bank accounts,
+    which went with it), so the next payment makes a new customer instead of failing."""
+    profiles = PayerProfile.objects.filter(connection=connection, stripe_customer_id=customer_id)
+    BankAccount.objects.filter(payer__in=profiles).delete()
+    return profiles.update(stripe_customer_id="", customer_generation=F("customer_generation") + 1)
 
 
 @dataclass

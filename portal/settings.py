@@ -183,6 +183,7 @@ STRIPE_CONNECT_SECRET_KEY = env("STRIPE_CONNECT_SECRET_KEY", default="")
 STRIPE_EVENT_SUBSCRIBERS: list[str] = [
     "billing.subscribers.on_stripe_event",
     "automation.subscribers.on_stripe_event",
+    "invoices.subscribers.on_stripe_event",
     "portal.subscribers.on_stripe_event",  # last: workflows see the contact first
 ]
 # Who hears of a payment's status changes (dotted paths of callables taking a Payment),

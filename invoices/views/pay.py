@@ -41,7 +41,7 @@ def _setup(request: PortalRequest) -> dict:
     try:
         cards = (
             cards_list(credentials_for(connection), customer_id=profile.stripe_customer_id)
-            if profile
+            if profile and profile.stripe_customer_id
             else []
         )
         ach = banks.ach_available(connection)
