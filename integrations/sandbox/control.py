@@ -131,6 +131,11 @@ class SandboxControl:
         """The API calls received, oldest first (see ``integrations.sandbox.request_log``)."""
         return self._call("GET", "requests", query={"path": path, "method": method})
 
+    def keep_responses(self, enabled: bool = True) -> bool:
+        """From now until the next reset, log entries carry ``response`` (the decoded JSON
+        answer), e.g. to check the answers against Stripe's OpenAPI schema."""
+        return self._call("POST", "requests/keep_responses", {"enabled": enabled})["enabled"]
+
     def deliveries(self, *, wait: float = 0.0) -> list[dict[str, Any]]:
         """The webhook delivery log; with ``wait``, after deliveries in flight finished (at most
         ``wait`` seconds)."""

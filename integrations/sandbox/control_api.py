@@ -10,6 +10,8 @@
   limit (requests per second by mode, see ``integrations.sandbox.rate_limit``); ``GET`` answers
   it with the count of refused calls.
 - ``GET /_sandbox/requests?path=...&method=...``: the request log.
+- ``POST /_sandbox/requests/keep_responses`` ``{"enabled"}``: keep the decoded JSON answer in
+  each later log entry (``response``); off again after a reset.
 - ``GET /_sandbox/deliveries?wait=<seconds>``: the webhook delivery log, optionally after waiting
   (up to ``wait`` seconds) for deliveries in flight.
 - ``POST /_sandbox/webhook_retries`` ``{"delays": [seconds, ...]}``: retry delays of failed
@@ -125,6 +127,12 @@ async def rate_limit(request: web.Request) -> web.Response:
 async def requests_log(request: web.Request) -> web.Response:
     entries = STATE.requests.select(request.query.get("path"), request.query.get("method"))
     return _ok(entries)
+
+
+async def keep_responses(request: web.Request) -> web.Response:
+    data = await _json(request)
+    STATE.requests.keep_responses = bool(data.get("enabled", True))
+    return _ok({"enabled": STATE.requests.keep_responses})
 
 
 async def deliveries(request: web.Request) -> web.Response:
@@ -252,6 +260,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/_sandbox/rate_limit", set_rate_limit)
     app.router.add_get("/_sandbox/rate_limit", rate_limit)
     app.router.add_get("/_sandbox/requests", requests_log)
+    app.router.add_post("/_sandbox/requests/keep_responses", keep_responses)
     app.router.add_get("/_sandbox/deliveries", deliveries)
     app.router.add_post("/_sandbox/webhook_retries", webhook_retries)
     app.router.add_post("/_sandbox/events/{id}/resend", resend_event)

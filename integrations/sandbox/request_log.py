@@ -4,11 +4,15 @@ Entries are appended when a request arrives and completed when it is answered, s
 arrival order. Each is a JSON-ready dict: ``id`` (the Request-Id), ``method``, ``path``,
 ``idempotency_key``, ``params`` (parsed), ``status`` (None until answered), ``account`` (None if
 authentication failed), ``key`` (masked), ``replayed``, ``fault`` (kind injected or None),
-``lost_response`` (the answer was dropped) and ``created`` (unix time, float).
+``lost_response`` (the answer was dropped) and ``created`` (unix time, float). While
+``keep_responses`` is on (off by default and after ``reset()``; tests turn it on to check the
+answers against Stripe's OpenAPI schema) entries also carry ``response``: the decoded JSON body
+of the answer, or None when it had none or was not JSON.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -26,9 +30,11 @@ class RequestLog:
         self.entries: list[dict[str, Any]] = []
         self.max_entries = max_entries
         self.total = 0  # requests ever logged: lets the server see whether anything happened
+        self.keep_responses = False
 
     def reset(self) -> None:
         self.entries.clear()
+        self.keep_responses = False
 
     def add(self, entry: dict[str, Any]) -> None:
         self.entries.append(entry)
@@ -84,7 +90,19 @@ def make_middleware(log: RequestLog) -> Any:
             fault=request.get(keys.FAULT),
             lost_response=bool(request.get(keys.LOST_RESPONSE)),
         )
+        if log.keep_responses:
+            entry["response"] = _json_body(response)
         response.headers["Request-Id"] = request[keys.REQUEST_ID]
         return response
 
     return request_log_middleware
+
+
+def _json_body(response: web.StreamResponse) -> Any:
+    """The decoded JSON body of ``response``, or None (streamed, empty or not JSON)."""
+    if not isinstance(response, web.Response) or response.content_type != "application/json":
+        return None
+    try:
+        return json.loads(bytes(response.body or b""))  # type: ignore[arg-type]
+    except ValueError:
+        return None
