@@ -102,8 +102,10 @@ class SandboxControl:
         self, *, method: str, path: str, kind: str, count: int = 1, delay: float = 0.0
     ) -> list[dict[str, Any]]:
         """The next ``count`` calls to ``method`` ``path`` (``*`` suffix: prefix) get ``kind``:
-        ``"429"``, ``"500"``, ``"lost_response"`` or ``"delay"``, after ``delay`` seconds.
-        Returns the pending rules."""
+        ``"429"``, ``"500"`` (before execution, not saved for the idempotency key),
+        ``"500_after_execution"`` (the request is executed, its 500 saved and replayed for the
+        key), ``"lost_response"`` or ``"delay"``, after ``delay`` seconds. Returns the pending
+        rules."""
         body = {"method": method, "path": path, "kind": str(kind), "count": count, "delay": delay}
         return self._call("POST", "faults", body)
 

@@ -2,7 +2,11 @@
 
 Kinds:
 - ``"429"``: answer a rate-limit error without executing the request;
-- ``"500"``: answer an ``api_error`` without executing the request;
+- ``"500"``: answer an ``api_error`` without executing the request (before the idempotency
+  layer: nothing is saved under the key, a retry with it executes);
+- ``"500_after_execution"``: execute the request, then answer an ``api_error`` instead of its
+  result (inside the idempotency layer: the 500 is saved and replayed for the key, as Stripe
+  does for a failure after execution began; the object the request made exists);
 - ``"lost_response"``: execute the request (its result is kept for idempotency replay), then drop
   the connection without answering, so the client sees a connection error;
 - ``"delay"``: only wait ``delay`` seconds, then execute normally.
@@ -21,7 +25,7 @@ from aiohttp import web
 from integrations.sandbox import request_keys as keys
 from integrations.sandbox.errors import error_response, rate_limit_response
 
-KINDS = ("429", "500", "lost_response", "delay")
+KINDS = ("429", "500", "500_after_execution", "lost_response", "delay")
 
 
 @dataclass
@@ -96,11 +100,7 @@ def make_middleware(queue: FaultQueue) -> Any:
         if fault.kind == "429":
             return rate_limit_response()
         if fault.kind == "500":
-            return error_response(
-                500,
-                "api_error",
-                "Something went wrong on Stripe's end. (Injected by the Stripe sandbox.)",
-            )
+            return _api_error()
         response = await handler(request)
         if fault.kind == "lost_response":
             # The work is done (and kept for idempotency by the inner middleware); now drop the
@@ -114,10 +114,23 @@ def make_middleware(queue: FaultQueue) -> Any:
     return fault_middleware
 
 
+def _api_error() -> web.Response:
+    return error_response(
+        500,
+        "api_error",
+        "Something went wrong on Stripe's end. (Injected by the Stripe sandbox.)",
+    )
+
+
 @web.middleware
 async def slow_execution_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Sleep the delay of a ``delay``/``lost_response`` fault before executing the request."""
+    """Inside the idempotency layer: sleep the delay of a ``delay``/``lost_response`` fault
+    before executing the request, and turn the result of a ``500_after_execution`` one into a
+    500 (which the idempotency layer then saves)."""
     delay = request.get(keys.FAULT_DELAY)
     if delay:
         await asyncio.sleep(delay)
-    return await handler(request)
+    response = await handler(request)
+    if request.get(keys.FAULT) == "500_after_execution":
+        return _api_error()
+    return response

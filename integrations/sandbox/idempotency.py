@@ -3,8 +3,13 @@
 A POST carrying ``Idempotency-Key`` is executed once per (account, key): a later request with the
 same key and the same method, path and parameters gets the first response again (same status and
 body) with ``Idempotent-Replayed: true``; different parameters get a 400 ``idempotency_error``; a
-request arriving while the first is still executing gets a 409. 5xx and 429 answers are not kept,
-so the client may retry those (Stripe does the same).
+request arriving while the first is still executing gets a 409 ``idempotency_key_in_use``.
+
+As at Stripe, a result is saved only once execution began: a 400 (the parameters failed
+validation) and a 429 (refused before execution) are not kept, so the same key may be sent
+again, corrected. Everything else is kept and replayed, a 500 raised after execution began
+included (the ``500_after_execution`` fault): the client cannot learn from a retry with the same
+key whether the object was made, it has to look. Keys longer than 255 characters get a 400.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from integrations.sandbox.errors import error_response
 from integrations.sandbox.params import read_params
 
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+# Answers that mean the endpoint never began executing: not saved under the key.
+_NOT_SAVED = (400, 429)
 
 
 @dataclass
@@ -61,6 +69,13 @@ def make_middleware(store: IdempotencyStore) -> Any:
         ctx = context.current()
         if request.method != "POST" or not key or ctx is None:
             return await handler(request)
+        if len(key) > MAX_KEY_LENGTH:
+            return error_response(
+                400,
+                "invalid_request_error",
+                f"Invalid idempotency key: it must be at most {MAX_KEY_LENGTH} characters long "
+                f"(this one has {len(key)}).",
+            )
         scope = (ctx.account_id, key)
         fp = fingerprint(request.method, request.path, await read_params(request))
         entry = store.entries.get(scope)
@@ -96,11 +111,7 @@ def make_middleware(store: IdempotencyStore) -> Any:
         except BaseException:
             store.entries.pop(scope, None)
             raise
-        if (
-            response.status >= 500
-            or response.status == 429
-            or not isinstance(response, web.Response)
-        ):
+        if response.status in _NOT_SAVED or not isinstance(response, web.Response):
             store.entries.pop(scope, None)
             return response
         entry.status = response.status

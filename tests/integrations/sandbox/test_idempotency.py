@@ -89,7 +89,7 @@ def test_errors_are_replayed_too(stripe_sandbox):
     assert len(intents) == 1
 
 
-def test_server_errors_are_not_stored(stripe_sandbox):
+def test_a_500_before_execution_is_not_stored(stripe_sandbox):
     secret, _, _ = stripe_sandbox.new_account()
     client = stripe_sandbox.client(secret)
     stripe_sandbox.control.inject_fault(method="POST", path="/v1/customers", kind="500")
@@ -105,6 +105,54 @@ def test_server_errors_are_not_stored(stripe_sandbox):
         False,
         False,
     ]
+
+
+def test_a_500_after_execution_began_is_stored_and_replayed(stripe_sandbox):
+    secret, _, _ = stripe_sandbox.new_account()
+    stripe_sandbox.control.inject_fault(
+        method="POST", path="/v1/customers", kind="500_after_execution"
+    )
+    params = {"email": "a@x.com"}
+
+    first = _post(stripe_sandbox, secret, "/v1/customers", params, "k500")
+    second = _post(stripe_sandbox, secret, "/v1/customers", params, "k500")
+
+    assert first[0] == second[0] == 500
+    assert json.loads(second[2])["error"]["type"] == "api_error"
+    assert second[1]["Idempotent-Replayed"] == "true"
+    # The customer was made all the same: only a look tells the client so.
+    customers = stripe_sandbox.client(secret).v1.customers.list().data
+    assert [c.email for c in customers] == ["a@x.com"]
+
+
+def test_a_request_that_failed_validation_is_not_stored(stripe_sandbox):
+    secret, _, _ = stripe_sandbox.new_account()
+    bad = {"currency": "usd"}
+    good = {"amount": "1000", "currency": "usd"}
+
+    refused = _post(stripe_sandbox, secret, "/v1/payment_intents", bad, "kv")
+    corrected = _post(stripe_sandbox, secret, "/v1/payment_intents", good, "kv")
+    again = _post(stripe_sandbox, secret, "/v1/payment_intents", good, "kv")
+
+    assert refused[0] == 400
+    assert json.loads(refused[2])["error"]["type"] == "invalid_request_error"
+    assert corrected[0] == 200
+    assert json.loads(corrected[2])["amount"] == 1000
+    assert again[1]["Idempotent-Replayed"] == "true"
+
+
+def test_keys_longer_than_255_characters_are_refused(stripe_sandbox):
+    secret, _, _ = stripe_sandbox.new_account()
+
+    longest = _post(stripe_sandbox, secret, "/v1/customers", {}, "k" * 255)
+    too_long = _post(stripe_sandbox, secret, "/v1/customers", {}, "k" * 256)
+
+    assert longest[0] == 200
+    assert too_long[0] == 400
+    error = json.loads(too_long[2])["error"]
+    assert error["type"] == "invalid_request_error"
+    assert "255" in error["message"]
+    assert len(stripe_sandbox.client(secret).v1.customers.list().data) == 1
 
 
 def test_rate_limited_requests_are_not_stored(stripe_sandbox):
