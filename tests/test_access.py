@@ -128,7 +128,11 @@ def _objects(workspace, org_units, staff, sandbox):
     # Stripe keeps no transaction: the page that deletes a customer gets one of its own.
     doomed = customers.create(params={"email": "doomed@example.com"})
     endpoint = WebhookEndpointFactory(connection=connection)
-    event = StripeEventFactory(endpoint=endpoint, status="failed")
+    # Received an hour ago: "Fetch missed events" (the control of the forged-POST test) then
+    # finds the customers' events, whatever the machine's speed.
+    event = StripeEventFactory(
+        endpoint=endpoint, status="failed", created=timezone.now() - timedelta(hours=1)
+    )
     return {
         "connection": ("connection_uuid", connection.uuid),
         "customer": ("customer_id", customer.id),
