@@ -122,7 +122,9 @@ def charge_off_session(
     calling this again with the same key returns the same payment and charges nothing more.
 
     Raises ChargeError for a decline (recorded as failed), GatewayError for a retryable
-    failure (the row stays pending; retry with the same key).
+    failure (the row stays pending; call again with the same key). After a 5xx the intent is
+    looked up by the row and adopted if it was made; if not, the next call sends a new key
+    derived from the row (see _after_server_error).
     """
     check_chargeable(amount, currency)
     payment = payment_start(
@@ -145,6 +147,10 @@ def charge_off_session(
     if payment.status in FINAL or payment.status == Payment.Status.PROCESSING:
         return payment  # this attempt already went through
     earlier = _intent_made_before_keys_expired(payment, connection)
+    if earlier is None and _server_error_unresolved(payment):
+        earlier = _intent_made_for(payment, connection)  # raises while Stripe cannot say
+        if earlier is None:
+            _new_key(payment)
     if earlier is not None:
         return payment_apply_intent(payment=payment, intent=earlier, via="api")
     for wait in (0.5, 1.0, 2.0, None):
@@ -159,13 +165,15 @@ def charge_off_session(
                 confirm=True,
                 off_session=True,
                 metadata={"portal_payment": str(payment.uuid), "portal_origin": origin},
-                idempotency_key=idempotency_key,
+                idempotency_key=_current_key(payment),
             )
             break
         except GatewayError as error:
             if error.code == CONFLICT and wait is not None:
                 time.sleep(wait)  # the same attempt is in flight elsewhere: take its answer
                 continue
+            if _is_server_error(error):
+                return _after_server_error(payment, connection, error)
             if error.retryable or error.code == CONFLICT:
                 # The outcome is unknown (no answer, or the same request still in flight):
                 # the row stays pending and a retry with the same key gets Stripe's answer.
@@ -179,6 +187,54 @@ def charge_off_session(
     return payment_apply_intent(payment=payment, intent=intent, via="api")
 
 
+# A 5xx from Stripe is saved under its idempotency key once execution began, and replayed to
+# every retry with that key: the same key can never learn whether the intent was made. So the
+# attempt looks for it by our row (metadata portal_payment), adopts it when it exists and
+# otherwise moves to a new key, "<row key>:attempt:<n>". PaymentEvents remember where it
+# stands ("server_error" until resolved, one "new_key" per new key), across workers.
+SERVER_ERROR, NEW_KEY = "server_error", "new_key"
+
+
+def _is_server_error(error: GatewayError) -> bool:
+    return error.http_status is not None and error.http_status >= 500
+
+
+def _current_key(payment: Payment) -> str:
+    moved = payment.events.filter(kind=NEW_KEY).count()
+    return (
+        payment.idempotency_key if not moved else f"{payment.idempotency_key}:attempt:{moved + 1}"
+    )
+
+
+def _server_error_unresolved(payment: Payment) -> bool:
+    last = payment.events.filter(kind__in=(SERVER_ERROR, NEW_KEY)).order_by("-pk").first()
+    return last is not None and last.kind == SERVER_ERROR
+
+
+def _new_key(payment: Payment) -> None:
+    payment_log(payment, NEW_KEY, f"Stripe made no PaymentIntent under {_current_key(payment)}")
+
+
+def _after_server_error(payment: Payment, connection, error: GatewayError) -> Payment:
+    """Stripe answered 5xx: adopt the intent if it was made, else re-raise (retryable) with
+    the next try moved to a new key."""
+    payment_log(payment, SERVER_ERROR, f"{error.code}: {error.message} ({_current_key(payment)})")
+    made = _intent_made_for(payment, connection)  # a failing look-up leaves it unresolved
+    if made is not None:
+        return payment_apply_intent(payment=payment, intent=made, via="api")
+    _new_key(payment)
+    raise error
+
+
+def _intent_made_for(payment: Payment, connection):
+    """The PaymentIntent any attempt of `payment` made, found by its metadata, or None."""
+    since = int(payment.created_at.timestamp()) - 60
+    for listed in payment_intents_recent(credentials_for(connection), created_gte=since):
+        if listed.metadata.get("portal_payment") == str(payment.uuid):
+            return listed.intent
+    return None
+
+
 # Stripe keeps idempotency keys for 24 hours; an attempt older than this may have charged
 # under a key Stripe has forgotten, so its intent is looked up by our row before any retry.
 KEY_MEMORY = timedelta(hours=23)
@@ -188,11 +244,7 @@ def _intent_made_before_keys_expired(payment: Payment, connection):
     """The PaymentIntent an old pending attempt already created, found by its metadata."""
     if payment.created_at > timezone.now() - KEY_MEMORY:
         return None
-    since = int(payment.created_at.timestamp()) - 60
-    for listed in payment_intents_recent(credentials_for(connection), created_gte=since):
-        if listed.metadata.get("portal_payment") == str(payment.uuid):
-            return listed.intent
-    return None
+    return _intent_made_for(payment, connection)
 
 
 def charge_card_on_file(
