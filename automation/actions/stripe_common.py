@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from automation.actions.base import ActionContext, ActionError
 from integrations.gateway.client import Credentials, credentials_for
-from integrations.gateway.errors import GatewayError
+from integrations.gateway.errors import IN_PROGRESS, GatewayError
 from integrations.models import StripeConnection
 from integrations.selectors import default_connection
 
@@ -49,7 +49,8 @@ def stripe_errors() -> Iterator[None]:
         raise ActionError(
             error.code,
             message,
-            # A 409: the same request is still in flight; asking again gets its answer.
-            retryable=error.retryable or error.http_status == 409,
+            # A 409 is not retried, unless it only says the same request is still in flight:
+            # asking again once it finished gets its answer.
+            retryable=error.retryable or error.stripe_code == IN_PROGRESS,
             details={"decline_code": error.decline_code, "stripe_code": error.stripe_code},
         ) from None

@@ -85,7 +85,7 @@ def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
     run = get_object_or_404(runs, uuid=run_uuid)
     steps = [
         {"row": step, "stripe_ids": stripe_ids(step.outputs), "inputs": _json(step.inputs),
-         "outputs": _json(step.outputs)}
+         "outputs": _json(step.outputs), "retry": retry_note(step)}
         for step in run.steps.all()
     ]  # fmt: skip
     live = run.status in LIVE
@@ -95,6 +95,34 @@ def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
                "trigger_json": _json(run.trigger)}  # fmt: skip
     template = "automation/runs/detail.html" + ("#live" if request.htmx else "")
     return render(request, template, context)
+
+
+# Why a failed step is not retried, by normalized code (DESIGN.md's error table).
+_NOT_RETRIED = {
+    "VALIDATION_ERROR": "Not retried: the request must be corrected first.",
+    "AUTH_EXPIRED": "Not retried: update the Stripe connection's key.",
+    "PAYMENT_REQUIRED": "Not retried: the payment was declined.",
+    "PERMISSION_DENIED": "Not retried: the Stripe key lacks a permission.",
+    "NOT_FOUND": "Not retried: the object does not exist in Stripe.",
+    "CONFLICT": "Not retried: the request conflicts with the object's state in Stripe.",
+}
+
+
+def retry_note(step: StepRun) -> str:
+    """Whether the step's error will be retried, in words ("" without an error)."""
+    if not step.error_code:
+        return ""
+    if step.status == StepRun.Status.RETRYING:
+        if step.error_code == "CONFLICT":
+            return "Waiting for the same request, still in progress at Stripe, then asking again."
+        return "Will be retried automatically with the same request."
+    if step.status != StepRun.Status.FAILED:
+        return ""
+    if step.error_code == "INTERNAL_ERROR":
+        return "Not retried: an error in the portal; retrying the run sends the same request."
+    if step.error_retryable:
+        return f"Not retried any more: gave up after {step.attempts} attempts."
+    return _NOT_RETRIED.get(step.error_code, "Not retried.")
 
 
 def _to_come(run: Run, started: dict, steps=None, branch: str = "") -> list[dict]:

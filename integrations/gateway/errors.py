@@ -22,6 +22,8 @@ RATE_LIMITED = "RATE_LIMITED"
 PROVIDER_ERROR = "PROVIDER_ERROR"
 
 RETRYABLE = frozenset({RATE_LIMITED, PROVIDER_ERROR})
+# A 409 that only says the same request is still executing: waiting for it is safe.
+IN_PROGRESS = "idempotency_key_in_use"
 
 _BY_STATUS = {
     400: VALIDATION_ERROR,
@@ -48,6 +50,7 @@ class GatewayError(Exception):
         decline_code: str = "",
         request_id: str = "",
         payment_intent_id: str = "",
+        param: str = "",
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -57,6 +60,7 @@ class GatewayError(Exception):
         self.decline_code = decline_code
         self.request_id = request_id
         self.payment_intent_id = payment_intent_id  # a decline names the intent it declined
+        self.param = param  # the parameter a 400 names: amount, shipping[address][city]
 
     @property
     def retryable(self) -> bool:
@@ -78,13 +82,16 @@ def normalize(exc: stripe.StripeError) -> GatewayError:
         message = "Stripe could not be reached or did not answer in time."
     elif isinstance(exc, stripe.IdempotencyError):
         code = CONFLICT
-        message = "Stripe refused a repeated request whose parameters changed."
+        if stripe_code == IN_PROGRESS:
+            message = "The same request is still in progress at Stripe."
+        else:
+            message = "Stripe refused a repeated request whose parameters changed."
     elif status in _BY_STATUS:
         code = _BY_STATUS[status]
         message = _safe_message(exc, code)
     else:
         code = PROVIDER_ERROR
-        message = "Stripe had a problem answering; it is safe to try again."
+        message = "Stripe had a problem answering."
     return GatewayError(
         code,
         message,
@@ -93,6 +100,7 @@ def normalize(exc: stripe.StripeError) -> GatewayError:
         decline_code=decline_code,
         request_id=getattr(exc, "request_id", None) or "",
         payment_intent_id=intent_id,
+        param=(getattr(error, "param", None) or "") if error else "",
     )
 
 
@@ -103,7 +111,7 @@ def _safe_message(exc: stripe.StripeError, code: str) -> str:
     if code == PERMISSION_DENIED:
         return "The restricted API key lacks a permission this action needs."
     if code == RATE_LIMITED:
-        return "Stripe is rate limiting this account; the request will be retried."
+        return "Stripe is rate limiting this account."
     text = getattr(exc, "user_message", None) or getattr(exc, "_message", None) or str(exc)
     return redact(str(text))
 
