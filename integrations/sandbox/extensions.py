@@ -5,9 +5,12 @@ on it: per-account storage, events and webhook delivery, PaymentIntent fields, o
 confirmation, decline codes, test PaymentMethod ids, ``latest_charge`` as an id, ``charge.*``
 events, newest-first lists, PaymentIntent/Charge list filters (customer, payment_intent,
 created), deleted-customer stubs and live-mode objects for live keys, the PaymentMethod of a
-succeeded intent with ``setup_future_usage`` attached to its customer, and
-``payment_intent.requires_action`` events. The Stripe.js side (client secrets, 3-D Secure
-outcomes, SetupIntents) is patched by ``stripe_js``.
+succeeded intent with ``setup_future_usage`` attached to its customer,
+``payment_intent.requires_action`` events, Stripe's amount bounds on PaymentIntents and charges
+(``amounts``: minimums, also after conversion at fixed rates, eight digits, three-decimal
+amounts), refunds of what remains, test tokens (``tok_visa``), card errors naming their
+PaymentMethod, and 4000002500003155 charged off-session only once set up. The Stripe.js side
+(client secrets, 3-D Secure outcomes, SetupIntents) is patched by ``stripe_js``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from localstripe.resources import (
     try_convert_to_bool,
 )
 
-from integrations.sandbox import cards, context, webhooks
+from integrations.sandbox import amounts, cards, context, webhooks
 from integrations.sandbox.cards import Decline
 from integrations.sandbox.errors import card_error
 from integrations.sandbox.store import STORE
@@ -110,6 +113,8 @@ def _patch_payment_methods() -> None:
 
     def __init__(self: Any, type: Any = None, billing_details: Any = None, card: Any = None, **kw):
         number = None
+        if type == "card" and isinstance(card, dict) and "token" in card:
+            card = _card_of_token(card["token"])
         if type == "card" and isinstance(card, dict) and isinstance(card.get("number"), str):
             number = card["number"].replace(" ", "")
             cvc = card.get("cvc")
@@ -174,6 +179,22 @@ def _patch_payment_methods() -> None:
 
     PaymentMethod._api_attach = classmethod(_api_attach)  # type: ignore[assignment]
     _rebind_extra_api("/v1/payment_methods/{id}/attach", PaymentMethod._api_attach)
+
+
+def _card_of_token(token: Any) -> dict[str, Any]:
+    """The card of a test token (``tok_visa``) or of a token made by ``POST /v1/tokens``."""
+    year = str(datetime.date.today().year + 5)
+    if isinstance(token, str) and token in cards.TEST_TOKENS:
+        return {"number": cards.TEST_TOKENS[token], "exp_month": "12", "exp_year": year,
+                "cvc": "123"}  # fmt: skip
+    made = ls.store.get("token:" + str(token)) if isinstance(token, str) else None
+    number = getattr(getattr(made, "card", None), "_card_number", None)
+    if made is None or number is None:
+        raise UserError(
+            400, f"No such token: '{token}'", {"code": "resource_missing", "param": "card[token]"}
+        )
+    return {"number": number, "exp_month": made.card.exp_month,
+            "exp_year": made.card.exp_year, "cvc": "123"}  # fmt: skip
 
 
 def resolve_payment_method(pm_id: Any) -> Any:
@@ -254,6 +275,10 @@ def _patch_payment_intents() -> None:
                 "You can only pass `off_session` when `confirm` is true.",
                 {"param": "off_session"},
             )
+        _check_amount(data.get("amount"), data.get("currency"))
+        pm_data = data.pop("payment_method_data", None)
+        if isinstance(pm_data, dict) and data.get("payment_method") is None:
+            data["payment_method"] = PaymentMethod(**pm_data).id  # card[token]=tok_visa too
         obj = cls(**data)
         obj._off_session = _is_off_session(off_session)
         _emit("payment_intent.created", obj)
@@ -289,6 +314,7 @@ def _patch_payment_intents() -> None:
                 f"You cannot confirm this PaymentIntent because it has a status of {obj.status}.",
                 {"code": "payment_intent_unexpected_state"},
             )
+        _check_amount(obj.amount, obj.currency)
         if off_session is not None:
             obj._off_session = _is_off_session(off_session)
         obj._confirm(on_failure_now=obj._report_failure)
@@ -310,7 +336,7 @@ def _patch_payment_intents() -> None:
                 }
                 _emit("payment_intent.requires_action", self)
                 return
-            if getattr(pm, "_card_number", None) not in cards.OFF_SESSION_OK:
+            if not _set_up_for_off_session(pm):
                 self._create_charge(on_failure_now, decline=cards.AUTHENTICATION_REQUIRED)
                 return
         self._create_charge(on_failure_now=on_failure_now)
@@ -355,6 +381,7 @@ def _patch_payment_intents() -> None:
             charge=charge.id,
             doc_url=f"https://stripe.com/docs/error-codes/{charge.failure_code.replace('_', '-')}",
             payment_intent=self._export(),
+            payment_method=_exported_payment_method(charge.payment_method),
         )
 
     PaymentIntent._report_failure = _report_failure  # type: ignore[method-assign]
@@ -430,11 +457,39 @@ def _save_payment_method(intent: Any) -> None:
     """Attach a succeeded intent's PaymentMethod to its customer if ``setup_future_usage``."""
     if getattr(intent, "setup_future_usage", None) not in ("on_session", "off_session"):
         return
-    if not (intent.customer and isinstance(intent.payment_method, str)):
+    if not isinstance(intent.payment_method, str):
         return
     pm = ls.store.get("payment_method:" + intent.payment_method)
-    if pm is not None and getattr(pm, "customer", None) is None:
+    if pm is None:
+        return
+    mark_set_up(pm)
+    if intent.customer and getattr(pm, "customer", None) is None:
         pm.customer = intent.customer
+
+
+def mark_set_up(pm: Any) -> None:
+    """``pm`` was authenticated for future use (a SetupIntent, or a payment with
+    ``setup_future_usage``): cards that need authentication once are charged off-session."""
+    pm._set_up_for_off_session = True
+
+
+def _set_up_for_off_session(pm: Any) -> bool:
+    return getattr(pm, "_card_number", None) in cards.AUTHENTICATE_ONCE and bool(
+        getattr(pm, "_set_up_for_off_session", False)
+    )
+
+
+def _exported_payment_method(pm_id: Any) -> Any:
+    """The PaymentMethod a card error names (Stripe's ``error.payment_method``), or None."""
+    pm = ls.store.get("payment_method:" + str(pm_id)) if pm_id else None
+    return pm._export() if pm is not None else None
+
+
+def _check_amount(amount: Any, currency: Any) -> None:
+    """Stripe's 400 for an amount it does not charge (see ``amounts``)."""
+    amounts.check_charge_amount(
+        ls.try_convert_to_int(amount), currency, amounts.settlement_currency()
+    )
 
 
 def _is_off_session(value: Any) -> bool:
@@ -477,9 +532,22 @@ def _patch_charges() -> None:
             code=self.failure_code,
             decline_code=decline.decline_code,
             charge=self.id,
+            payment_method=_exported_payment_method(self.payment_method),
         )
 
     Charge._raise_failure = _raise_failure  # type: ignore[method-assign]
+
+    orig_charge_create = Charge._api_create.__func__  # type: ignore[attr-defined]
+
+    def charge_create(cls: Any, **data: Any) -> Any:
+        # Stripe's amount bounds; a test token (tok_visa) as the source is a card to charge.
+        _check_amount(data.get("amount"), data.get("currency"))
+        source = data.get("source")
+        if isinstance(source, str) and source.startswith("tok_"):
+            data["source"] = PaymentMethod(type="card", card=_card_of_token(source)).id
+        return orig_charge_create(cls, **data)
+
+    Charge._api_create = classmethod(charge_create)  # type: ignore[assignment]
 
     orig_initialize = Charge._initialize_charge
 
@@ -571,18 +639,20 @@ def _check_refundable(kw: dict[str, Any]) -> None:
     if charge is None:
         return  # localstripe answers the 404 / 400 itself
     left = charge.amount - (getattr(charge, "amount_refunded", 0) or 0)
-    wanted = ls.try_convert_to_int(kw.get("amount")) if kw.get("amount") is not None else left
-    if isinstance(wanted, int) and wanted > left:
-        raise UserError(
-            400,
-            f"Refund amount ({wanted}) is greater than unrefunded amount on charge ({left})",
-            {"code": "amount_too_large", "param": "amount"},
-        )
     if left <= 0:
         raise UserError(
             400,
             f"Charge {charge.id} has already been refunded.",
             {"code": "charge_already_refunded"},
+        )
+    if kw.get("amount") is None:
+        kw["amount"] = left  # Stripe refunds what remains; localstripe the whole charge
+    wanted = ls.try_convert_to_int(kw.get("amount"))
+    if isinstance(wanted, int) and wanted > left:
+        raise UserError(
+            400,
+            f"Refund amount ({wanted}) is greater than unrefunded amount on charge ({left})",
+            {"code": "amount_too_large", "param": "amount"},
         )
 
 

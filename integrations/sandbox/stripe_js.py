@@ -276,6 +276,7 @@ def _succeed_setup(intent: Any, pm: Any) -> None:
     intent.status = "succeeded"
     intent.next_action = None
     intent.payment_method = pm.id
+    extensions.mark_set_up(pm)  # 4000002500003155 is now charged off-session
     if intent.customer and getattr(pm, "customer", None) is None:
         pm.customer = intent.customer
     extensions._emit("setup_intent.succeeded", intent)

@@ -200,21 +200,6 @@ def test_off_session_with_a_card_that_always_requires_authentication(client):
     assert error["payment_intent"]["status"] == "requires_payment_method"
 
 
-def test_off_session_with_a_card_set_up_for_off_session_use(client):
-    customer, pm = _saved_card(client, "4000002500003155")
-    intent = client.v1.payment_intents.create(
-        params={
-            "amount": 4200,
-            "currency": "usd",
-            "customer": customer.id,
-            "payment_method": pm.id,
-            "off_session": True,
-            "confirm": True,
-        }
-    )
-    assert intent.status == "succeeded"
-
-
 def test_on_session_3ds_card_requires_action(client):
     intent = client.v1.payment_intents.create(
         params={
