@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -25,7 +25,7 @@ from billing.services.charges import (
 from billing.services.ledger import payment_apply_intent, payment_fail, payment_start
 from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import cards_list, customer_create
-from integrations.gateway.errors import GatewayError
+from integrations.gateway.errors import VALIDATION_ERROR, GatewayError
 from integrations.gateway.payments import payment_intent_create
 from invoices.listeners import reserved
 from invoices.models import BankAccount, Invoice, InvoicePayment, PayerProfile, WorkItem
@@ -224,8 +224,11 @@ def invoice_pay_card(
             origin=payment.origin,
             user=payer,
         )
-    except ChargeError as declined:
-        raise ValidationError(f"The card was declined: {declined.error.message}") from None
+    except ChargeError as refused:
+        if refused.error.code == VALIDATION_ERROR:  # Stripe's check, e.g. a converted minimum
+            field = "amount" if refused.error.param == "amount" else NON_FIELD_ERRORS
+            raise ValidationError({field: refused.error.message}) from None
+        raise ValidationError(f"The card was declined: {refused.error.message}") from None
     attempt.refresh_from_db()
     return PayResult(attempt)
 

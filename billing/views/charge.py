@@ -6,6 +6,7 @@ with its `tab`; the new-card tab answers JSON (the PaymentIntent's client secret
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from billing.services.charges import (
 from billing.services.ledger import FINAL
 from billing.services.links import payment_link_create
 from billing.views.public import with_csp
-from integrations.gateway.errors import GatewayError
+from integrations.gateway.errors import VALIDATION_ERROR, GatewayError
 from integrations.selectors import default_connection
 from portal import perms
 from portal.access import PortalRequest, workspace_view
@@ -106,6 +107,8 @@ def _charge_card(request: PortalRequest, contact, form: CardOnFileForm) -> dict:
     except RepeatCharge as error:
         return {"confirm": question, "repeat": error.messages[0], "earlier": error.earlier}
     except ChargeError as error:
+        if error.error.code == VALIDATION_ERROR:  # Stripe refused a value: say it by its field
+            return {"form": _refused_form(request, form, error.error)}
         # The next try is a new attempt: the declined one stays declined.
         keep = {k: v for k, v in data.items() if k not in ("attempt", "confirmed", "repeat")}
         fresh = CardOnFileForm(initial=keep, cards=form.cards.values())
@@ -138,7 +141,16 @@ def _new_card_intent(request: PortalRequest, contact, form: NewCardForm) -> Json
         )
     except RepeatCharge as error:
         return JsonResponse({"errors": {"repeat": [{"message": error.messages[0]}]}}, status=400)
-    except (ValidationError, ValueError, GatewayError) as error:
+    except GatewayError as error:
+        if error.code != VALIDATION_ERROR:  # the outcome is unknown: the same attempt again
+            return JsonResponse({"errors": {"__all__": [{"message": error.message}]}}, status=400)
+        # Refused for good, by its field where Stripe names one: the next try is a new attempt.
+        field = error.param if error.param in form.fields else "__all__"
+        return JsonResponse(
+            {"errors": {field: [{"message": error.message}]}, "attempt": str(uuid.uuid4())},
+            status=400,
+        )
+    except (ValidationError, ValueError) as error:
         message = getattr(error, "message", None) or "; ".join(getattr(error, "messages", []))
         return JsonResponse(
             {"errors": {"__all__": [{"message": message or str(error)}]}}, status=400
@@ -171,6 +183,18 @@ def _link_create(request: PortalRequest, contact, form: PaymentLinkForm):
     except ValueError as error:
         form.add_error(None, str(error))
         return None
+
+
+def _refused_form(request: PortalRequest, form: CardOnFileForm, error: GatewayError):
+    """The form again with Stripe's message next to the field it names, under a new token
+    (the refused attempt stays refused), at its first step."""
+    data = request.POST.copy()
+    data["attempt"] = str(uuid.uuid4())
+    data.pop("confirmed", None)
+    again = CardOnFileForm(data, cards=form.cards.values())
+    again.is_valid()
+    again.add_error(error.param if error.param in again.fields else None, error.message)
+    return again
 
 
 @workspace_view(perms.BILLING_CHARGE)

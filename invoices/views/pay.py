@@ -8,6 +8,8 @@ with Stripe.js, then the browser comes back through `work_item_pay_return`), "ad
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -120,8 +122,15 @@ def _pay(request, item, setup, form):
             )
     except (ValidationError, GatewayError) as error:
         _add_errors(form, error)
+        answer = {"errors": form.errors.get_json_data()}
+        if isinstance(error, ValidationError):
+            # Refused for good (a decline, Stripe's or our own check): the next try, with
+            # another card or amount, is a new attempt. An error whose outcome is unknown
+            # keeps the token, so sending it again cannot pay twice.
+            form.data = form.data.copy()
+            form.data["attempt"] = answer["attempt"] = str(uuid.uuid4())
         if wants_json:
-            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+            return JsonResponse(answer, status=400)
         return _render(request, item, setup, form)
     if result.client_secret:
         args = [request.workspace.slug, item.uuid, result.attempt.uuid]

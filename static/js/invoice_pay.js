@@ -46,6 +46,9 @@
           return {errors: {__all__: [{message: "Something went wrong (" + response.status + "). Please try again."}]}};
         });
       }).then(function (data) {
+        if (data.attempt) {  // refused for good: the next try is a new attempt
+          form.querySelector("[name=attempt]").value = data.attempt;
+        }
         if (data.errors) {
           // The same amount was paid moments ago: ask whether a second payment is meant.
           var repeat = form.querySelector("[data-repeat]");

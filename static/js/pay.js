@@ -43,6 +43,9 @@
           return {error: "Something went wrong (" + response.status + "). Please try again."};
         });
       }).then(function (data) {
+        if (data.attempt) {  // refused for good: the next try is a new attempt
+          form.querySelector("[name=attempt]").value = data.attempt;
+        }
         if (data.errors) {
           // The same amount was charged moments ago: ask whether a second charge is meant.
           var repeat = form.querySelector("[data-repeat]");

@@ -60,3 +60,22 @@ def test_a_fresh_form_repeating_a_payment_asks_first(payer_client, work_item, ca
     assert Invoice.objects.get().amount_paid == 2000
     _pay(payer_client, work_item, attempt=uuid.uuid4(), card=card, repeat="on")
     assert Invoice.objects.get().amount_paid == 4000
+
+
+def test_after_a_decline_the_same_page_pays_with_another_card(
+    payer_client, work_item, card, sandbox, connection, payer
+):
+    customer = payer_customer(user=payer, connection=connection)
+    client = sandbox.client(connection.secret_key)
+    declining = client.v1.payment_methods.attach(
+        "pm_card_chargeCustomerFail", params={"customer": customer}
+    ).id
+    token = uuid.uuid4()
+    declined = _pay(payer_client, work_item, attempt=token, card=declining)
+    assert "The card was declined" in declined.text
+    # The page shown after the decline carries a new token: the next try is a new attempt.
+    fresh = declined.text.split('name="attempt" value="')[1].split('"')[0]
+    assert fresh != str(token)
+    paid = _pay(payer_client, work_item, attempt=fresh, card=card)
+    assert "Paid 20.00 USD" in paid.text
+    assert Invoice.objects.get().amount_paid == 2000
