@@ -12,7 +12,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from invoices.models import Invoice, ScopeType
-from portal.money import CURRENCIES, check_chargeable, format_amount, parse_amount
+from portal.money import (
+    CURRENCIES,
+    check_chargeable,
+    check_payable_total,
+    format_amount,
+    parse_amount,
+)
 
 CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
 
@@ -79,6 +85,13 @@ class BaseLineFormSet(forms.BaseFormSet):
             raise ValidationError(
                 "An invoice needs at least one line: add a description and a price."
             )
+        total = sum(line["quantity"] * line["unit_price"] for line in self.lines)
+        if self.lines and not any(form.errors for form in self.forms):
+            try:  # the client pays it by card: Stripe's bounds, in the words of every form
+                check_payable_total(total, self.currency)
+            except ValueError as error:
+                shown = format_amount(total, self.currency)
+                raise ValidationError(f"The total is {shown}. {error}") from None
 
 
 LineFormSet = forms.formset_factory(

@@ -9,23 +9,29 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+# Stripe's lists (docs.stripe.com/currencies): currencies without decimals, and with three.
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 
-# Stripe's currencies offered in dropdowns (a selection of the most used, all exponents covered).
+# Every presentment currency Stripe lists for card payments, plus the three-decimal ones.
 CURRENCIES = sorted(
-    """USD EUR GBP CAD AUD NZD CHF SEK NOK DKK PLN CZK HUF RON BGN ISK TRY ILS AED SAR QAR
-    INR SGD HKD MYR THB IDR PHP CNY TWD ZAR NGN KES EGP MAD BRL MXN ARS COP PEN UYU""".split()
+    """USD AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BWP
+    BYN BZD CAD CDF CHF CNY COP CRC CVE CZK DKK DOP DZD EGP ETB EUR FJD FKP GBP GEL GIP GMD
+    GTQ GYD HKD HNL HTG HUF IDR ILS INR ISK JMD KES KGS KHR KYD KZT LAK LBP LKR LRD LSL MAD
+    MDL MKD MMK MNT MOP MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR
+    PLN QAR RON RSD RUB SAR SBD SCR SEK SGD SHP SLE SOS SRD STD SZL THB TJS TOP TRY TTD TWD
+    TZS UAH UYU UZS WST XCD YER ZAR ZMW""".split()
     + list(ZERO_DECIMAL)
     + list(THREE_DECIMAL)
 )
 
-# Stripe's minimum charge per currency, in minor units (others: no minimum known here).
+# Stripe's table of minimum charge amounts, in minor units. Other currencies have no minimum of
+# their own: Stripe only requires them to convert to the settlement currency's minimum, which
+# it alone knows (its answer, amount_too_small, is shown on the field or the step).
 MINIMUM_CHARGE = {
-    "USD": 50, "EUR": 50, "GBP": 30, "CAD": 50, "AUD": 50, "NZD": 50, "CHF": 50, "SGD": 50,
-    "BRL": 50, "INR": 50, "DKK": 250, "NOK": 300, "SEK": 300, "PLN": 200, "CZK": 1500,
-    "HUF": 17500, "RON": 200, "BGN": 100, "AED": 200, "HKD": 400, "MYR": 200, "MXN": 1000,
-    "THB": 1000, "JPY": 50,
+    "USD": 50, "AED": 200, "AUD": 50, "BGN": 100, "BRL": 50, "CAD": 50, "CHF": 50, "CZK": 1500,
+    "DKK": 250, "EUR": 50, "GBP": 30, "HKD": 400, "HUF": 17500, "INR": 50, "JPY": 50, "MXN": 1000,
+    "MYR": 200, "NOK": 300, "NZD": 50, "PLN": 200, "RON": 200, "SEK": 300, "SGD": 50, "THB": 1000,
 }  # fmt: skip
 MAXIMUM_AMOUNT = 99_999_999  # eight digits in the smallest unit
 # The most any typed amount can be (limits and invoice lines too): far below a 64-bit column.
@@ -76,8 +82,20 @@ def parse_amount(text: str, currency: str) -> int:
     return minor
 
 
+def minimum_charge(currency: str) -> int:
+    """The least Stripe charges in ``currency`` before any conversion, in minor units: its
+    table's minimum, else the smallest amount it takes (10 for three-decimal currencies, whose
+    amounts end in 0; 100 for ISK, charged in whole krónur)."""
+    code = currency.upper()
+    if code in MINIMUM_CHARGE:
+        return MINIMUM_CHARGE[code]
+    return {"ISK": 100}.get(code, 10 if code in THREE_DECIMAL else 1)
+
+
 def check_chargeable(minor: int, currency: str) -> None:
-    """Stripe's bounds for one charge, checked before Stripe is called."""
+    """Stripe's bounds for one charge that can be known before Stripe is called (the
+    currency's own minimum, eight digits, three-decimal amounts ending in 0, whole ISK); the
+    minimum after conversion to the account's currency is Stripe's to say."""
     code = currency.upper()
     if minor <= 0:
         raise ValueError("The amount must be greater than zero.")
@@ -90,6 +108,14 @@ def check_chargeable(minor: int, currency: str) -> None:
         raise ValueError(f"Stripe's minimum charge in {code} is {format_amount(minimum, code)}.")
     if code in THREE_DECIMAL and minor % 10:
         raise ValueError(f"Stripe requires {code} amounts to end in 0 (e.g. 1.250).")
+    if code == "ISK" and minor % 100:
+        raise ValueError("Stripe charges ISK in whole krónur: enter an amount without decimals.")
+
+
+def check_payable_total(minor: int, currency: str) -> None:
+    """A total to be paid by card, perhaps in parts: ``check_chargeable`` but for the eight
+    digits (a larger total is paid in several charges)."""
+    check_chargeable(min(minor, MAXIMUM_AMOUNT - MAXIMUM_AMOUNT % 100), currency)
 
 
 def format_amount(minor: int, currency: str, *, with_code: bool = True) -> str:
