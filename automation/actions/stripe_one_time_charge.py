@@ -104,7 +104,11 @@ class Action(BaseAction):
                     "The card needs the customer to authenticate",
                 )
             message = f"{declined.error.message} ({declined.code})"
-            raise ActionError("PAYMENT_REQUIRED", message) from None
+            # A 400 (amount_too_small after conversion, say) is a value to change, not a decline.
+            refused = declined.error.code == "VALIDATION_ERROR"
+            raise ActionError(
+                "VALIDATION_ERROR" if refused else "PAYMENT_REQUIRED", message
+            ) from None
         return asdict(
             Output(
                 payment.stripe_payment_intent_id,
