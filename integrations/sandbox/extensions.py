@@ -657,27 +657,10 @@ def _check_refundable(kw: dict[str, Any]) -> None:
 
 
 def _patch_customers() -> None:
-    orig_init = Customer.__init__
+    # Customers as Stripe creates them today: see ``customers``.
+    from integrations.sandbox import customers
 
-    def customer_init(
-        self: Any,
-        *args: Any,
-        shipping: Any = None,
-        source: Any = None,
-        coupon: Any = None,
-        default_source: Any = None,
-        **kw: Any,
-    ) -> None:
-        # Fields of Stripe's customer that localstripe does not take: shipping, source,
-        # default_source and coupon (the portal's create-customer action sends them all).
-        if shipping is not None and not (isinstance(shipping, dict) and "address" in shipping):
-            raise UserError(400, "shipping requires an address", {"param": "shipping"})
-        orig_init(self, *args, **kw)
-        self.shipping = shipping
-        self.default_source = default_source or source
-        self.coupon = coupon
-
-    Customer.__init__ = customer_init  # type: ignore[method-assign]
+    customers.apply()
 
 
 # Where a deleted customer's stub is kept (``GET /v1/customers/{id}`` answers it, like Stripe).
