@@ -91,7 +91,8 @@ def _check_create(data: dict[str, Any]) -> None:
         if name in data:
             raise _refuse(unknown(name))
     email = data.get("email")
-    if email is not None and not (isinstance(email, str) and _EMAIL.match(email)):
+    # An empty value leaves the e-mail unset, as on Stripe.
+    if email not in (None, "") and not (isinstance(email, str) and _EMAIL.match(email)):
         raise _refuse(problem("email_invalid", "email", f"Invalid email address: {email}"))
     _check_tax_id_data(data.get("tax_id_data"))
 
