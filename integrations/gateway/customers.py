@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
+
+from stripe.params import CustomerCreateParamsTaxIdDatum
 
 from integrations.gateway.client import Credentials, make_client
 from integrations.gateway.errors import translate_errors
+
+# The tax ID types Stripe takes at the pinned API version, as stripe-python declares them.
+TAX_ID_TYPES: tuple[str, ...] = typing.get_args(
+    typing.get_args(typing.get_type_hints(CustomerCreateParamsTaxIdDatum)["type"])[0]
+)
 
 
 @dataclass(frozen=True)
@@ -17,10 +25,12 @@ class Customer:
     phone: str = ""
     created: int = 0
     deleted: bool = False
+    default_source: str = ""
 
 
 def _customer(obj: dict) -> Customer:
     settings = obj.get("invoice_settings") or {}
+    source = obj.get("default_source") or ""
     return Customer(
         id=obj["id"],
         name=obj.get("name") or "",
@@ -29,6 +39,7 @@ def _customer(obj: dict) -> Customer:
         phone=obj.get("phone") or "",
         created=int(obj.get("created") or 0),
         deleted=bool(obj.get("deleted")),
+        default_source=source if isinstance(source, str) else source.get("id", ""),
     )
 
 
@@ -39,18 +50,33 @@ def customer_create(
     email: str,
     idempotency_key: str,
     metadata=None,
+    default_source: str = "",
     **fields,
 ) -> Customer:
     """Create a customer; `fields` are further Stripe parameters (phone, description, balance,
-    tax_id_data, source, shipping, coupon...), blank ones left out."""
-    params = {"name": name, "email": email, "metadata": metadata or {}}
-    params.update({k: v for k, v in fields.items() if v not in ("", None, {}, [])})
+    tax_id_data, source, shipping...), blank ones left out.
+
+    Stripe's create takes a `source` (a token or source, which becomes the default) but no
+    `default_source`: that one is set by an update once the customer exists, under its own
+    idempotency key derived from `idempotency_key`."""
+    params = {"metadata": metadata or {}}
+    given = {"name": name, "email": email, **fields}
+    params.update({k: v for k, v in given.items() if v not in ("", None, {}, [])})
+    client = make_client(credentials)
     with translate_errors(credentials):
-        obj = (
-            make_client(credentials)
-            .v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
-            .to_dict()
-        )
+        obj = client.v1.customers.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        ).to_dict()
+        # The `source` given is already the default; its token is not the source's id.
+        if default_source and default_source not in (
+            obj.get("default_source"),
+            params.get("source"),
+        ):
+            obj = client.v1.customers.update(
+                obj["id"],
+                params={"default_source": default_source},
+                options={"idempotency_key": f"{idempotency_key}:default_source"},
+            ).to_dict()
     return _customer(obj)
 
 
