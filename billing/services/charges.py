@@ -368,21 +368,48 @@ def new_card_payment_start(
             "stripe_customer_id": customer_id,
         },
     )
-    intent = payment_intent_create(
-        credentials_for(connection),
-        amount=payment.amount,
-        currency=payment.currency,
+    intent = _intent_for_page(
+        payment,
+        connection,
         customer=customer_id,
-        description=payment.description,
         receipt_email=contact.email if customer_id == contact.stripe_customer_id else "",
-        metadata={"portal_payment": str(payment.uuid)},
-        idempotency_key=key,
     )
     if not payment.stripe_payment_intent_id:
         with transaction.atomic():
             Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=intent.id)
         payment.stripe_payment_intent_id = intent.id
     return payment, intent.client_secret
+
+
+def _intent_for_page(payment: Payment, connection, *, customer: str, receipt_email: str):
+    """The PaymentIntent a page confirms for `payment`: created under the row's key, or, after
+    a 5xx that Stripe replays for that key, the one found by our row (or made under a new key,
+    as charge_off_session does)."""
+    if _server_error_unresolved(payment):
+        made = _intent_made_for(payment, connection)  # raises while Stripe cannot say
+        if made is not None:
+            return made
+        _new_key(payment)
+    try:
+        return payment_intent_create(
+            credentials_for(connection),
+            amount=payment.amount,
+            currency=payment.currency,
+            customer=customer,
+            description=payment.description,
+            receipt_email=receipt_email,
+            metadata={"portal_payment": str(payment.uuid)},
+            idempotency_key=_current_key(payment),
+        )
+    except GatewayError as error:
+        if not _is_server_error(error):
+            raise
+        payment_log(payment, SERVER_ERROR, f"{error.code}: {error.message}")
+        made = _intent_made_for(payment, connection)
+        if made is not None:
+            return made
+        _new_key(payment)
+        raise
 
 
 def payment_refresh(*, payment: Payment, via: str = "return page") -> Payment:

@@ -99,3 +99,33 @@ def test_a_fresh_link_form_repeating_an_open_link_asks_first(staff_client, conta
     assert PaymentLink.objects.count() == 1
     assert _link_form(staff_client, contact, repeat="on").status_code == 302
     assert PaymentLink.objects.count() == 2
+
+
+def _posted_keys(sandbox) -> list:
+    return [r["idempotency_key"] for r in sandbox.control.requests("/v1/payment_intents", "POST")]
+
+
+def test_a_new_card_intent_made_before_a_500_is_adopted(
+    staff_client, contact, stripe_client, sandbox
+):
+    sandbox.control.inject_fault(
+        method="POST", path="/v1/payment_intents", kind="500_after_execution"
+    )
+    answer = _new_card(staff_client, contact, attempt=uuid.uuid4()).json()
+    (intent,) = _intents(stripe_client)
+    assert answer["client_secret"] == intent.client_secret
+    assert Payment.objects.get().stripe_payment_intent_id == intent.id
+
+
+def test_a_new_card_500_before_anything_was_made_is_retried_under_a_new_key(
+    staff_client, contact, stripe_client, sandbox
+):
+    sandbox.control.inject_fault(method="POST", path="/v1/payment_intents", kind="500")
+    token = uuid.uuid4()
+    refused = _new_card(staff_client, contact, attempt=token)
+    assert refused.status_code == 400 and not _intents(stripe_client)
+    answer = _new_card(staff_client, contact, attempt=token).json()  # "try again": same form
+    (intent,) = _intents(stripe_client)
+    assert answer["client_secret"] == intent.client_secret
+    key = f"payment:{token}:intent"
+    assert _posted_keys(sandbox) == [key, f"{key}:attempt:2"]
