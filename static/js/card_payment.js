@@ -77,6 +77,23 @@ window.PortalCardPayment = (function () {
     };
   }
 
+  // The server's answer to "give me the intent" that needs no card confirmation: true when it
+  // was refused (errors shown; after a refusal for good the form takes a new attempt token;
+  // a repeat of a payment made moments ago shows the "again" box) or the form was sent
+  // before and its payment is done (its result page is shown).
+  function settledAnswer(form, data) {
+    if (data.attempt) { form.querySelector("[name=attempt]").value = data.attempt; }
+    if (data.errors) {
+      var repeat = form.querySelector("[data-repeat]");
+      if (data.errors.repeat && repeat) { repeat.hidden = false; }
+      showFieldErrors(form, data.errors);
+      return true;
+    }
+    if (data.done) { window.location.assign(data.return_url); return true; }
+    return false;
+  }
+
   return {showError: showError, showFieldErrors: showFieldErrors, cardElement: cardElement,
-          busyButton: busyButton, confirm: confirm, networkError: networkError};
+          busyButton: busyButton, confirm: confirm, networkError: networkError,
+          settledAnswer: settledAnswer};
 })();

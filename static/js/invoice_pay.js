@@ -46,17 +46,7 @@
           return {errors: {__all__: [{message: "Something went wrong (" + response.status + "). Please try again."}]}};
         });
       }).then(function (data) {
-        if (data.attempt) {  // refused for good: the next try is a new attempt
-          form.querySelector("[name=attempt]").value = data.attempt;
-        }
-        if (data.errors) {
-          // The same amount was paid moments ago: ask whether a second payment is meant.
-          var repeat = form.querySelector("[data-repeat]");
-          if (data.errors.repeat && repeat) { repeat.hidden = false; }
-          pay.showFieldErrors(form, data.errors);
-          return null;
-        }
-        if (data.done) { window.location.assign(data.return_url); return null; }
+        if (pay.settledAnswer(form, data)) { return null; }
         clientSecret = data.client_secret;
         returnUrl = data.return_url;
         var amount = form.querySelector("[name=amount]");

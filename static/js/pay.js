@@ -43,17 +43,7 @@
           return {error: "Something went wrong (" + response.status + "). Please try again."};
         });
       }).then(function (data) {
-        if (data.attempt) {  // refused for good: the next try is a new attempt
-          form.querySelector("[name=attempt]").value = data.attempt;
-        }
-        if (data.errors) {
-          // The same amount was charged moments ago: ask whether a second charge is meant.
-          var repeat = form.querySelector("[data-repeat]");
-          if (data.errors.repeat && repeat) { repeat.hidden = false; }
-          pay.showFieldErrors(form, data.errors);
-          return null;
-        }
-        if (data.done) { window.location.assign(data.return_url); return null; }
+        if (pay.settledAnswer(form, data)) { return null; }
         if (data.error) {
           pay.showError(form, data.error);
           if (data.closed) { window.location.reload(); }
