@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from functools import cache
 
 from django.utils import timezone
 
@@ -15,8 +16,15 @@ class ViewerTimezoneMiddleware:
 
     def __call__(self, request):
         name = request.COOKIES.get(TIMEZONE_COOKIE, "")
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # Only a zone the database lists: a cookie can name anything, even a folder of zones
+        # ("America"), which ZoneInfo cannot open (an OSError, not ZoneInfoNotFoundError).
+        if name in known_zones():
+            timezone.activate(zoneinfo.ZoneInfo(name))
+        else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+@cache
+def known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
