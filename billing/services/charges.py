@@ -148,9 +148,9 @@ def charge_off_session(
         return payment  # this attempt already went through
     earlier = _intent_made_before_keys_expired(payment, connection)
     if earlier is None and _server_error_unresolved(payment):
+        # Made since? Else the same key is sent again: Stripe replays its saved answer, or
+        # executes a request that never began (see _after_server_error).
         earlier = _intent_made_for(payment, connection)  # raises while Stripe cannot say
-        if earlier is None:
-            _new_key(payment)
     if earlier is not None:
         return payment_apply_intent(payment=payment, intent=earlier, via="api")
     for wait in (0.5, 1.0, 2.0, None):
@@ -173,7 +173,12 @@ def charge_off_session(
                 time.sleep(wait)  # the same attempt is in flight elsewhere: take its answer
                 continue
             if _is_server_error(error):
-                return _after_server_error(payment, connection, error)
+                adopted = _after_server_error(payment, connection, error)
+                if adopted is not None:
+                    return adopted
+                if wait is None:
+                    raise
+                continue  # the old key's execution is over and made nothing: send anew
             if error.retryable or error.code == CONFLICT:
                 # The outcome is unknown (no answer, or the same request still in flight):
                 # the row stays pending and a retry with the same key gets Stripe's answer.
@@ -215,14 +220,21 @@ def _new_key(payment: Payment) -> None:
     payment_log(payment, NEW_KEY, f"Stripe made no PaymentIntent under {_current_key(payment)}")
 
 
-def _after_server_error(payment: Payment, connection, error: GatewayError) -> Payment:
-    """Stripe answered 5xx: adopt the intent if it was made, else re-raise (retryable) with
-    the next try moved to a new key."""
+def _after_server_error(payment: Payment, connection, error: GatewayError) -> Payment | None:
+    """Stripe answered 5xx: adopt the intent if it was made; None when the next try may go
+    at once under a new key; else re-raise (retryable).
+
+    Only a *replayed* 5xx moves the next try to a new key: it proves the execution under the
+    key is over, so a look-up after it that finds nothing means nothing was made. A fresh 5xx
+    proves no such thing (another request with the key, a lost answer's, may still be
+    executing), so the key is kept and sent again, until Stripe answers or replays."""
     payment_log(payment, SERVER_ERROR, f"{error.code}: {error.message} ({_current_key(payment)})")
     made = _intent_made_for(payment, connection)  # a failing look-up leaves it unresolved
     if made is not None:
         return payment_apply_intent(payment=payment, intent=made, via="api")
-    _new_key(payment)
+    if error.replayed:
+        _new_key(payment)
+        return None
     raise error
 
 
@@ -389,27 +401,29 @@ def _intent_for_page(payment: Payment, connection, *, customer: str, receipt_ema
         made = _intent_made_for(payment, connection)  # raises while Stripe cannot say
         if made is not None:
             return made
-        _new_key(payment)
-    try:
-        return payment_intent_create(
-            credentials_for(connection),
-            amount=payment.amount,
-            currency=payment.currency,
-            customer=customer,
-            description=payment.description,
-            receipt_email=receipt_email,
-            metadata={"portal_payment": str(payment.uuid)},
-            idempotency_key=_current_key(payment),
-        )
-    except GatewayError as error:
-        if not _is_server_error(error):
-            raise
-        payment_log(payment, SERVER_ERROR, f"{error.code}: {error.message}")
-        made = _intent_made_for(payment, connection)
-        if made is not None:
-            return made
-        _new_key(payment)
-        raise
+    for last in (False, True):
+        try:
+            return payment_intent_create(
+                credentials_for(connection),
+                amount=payment.amount,
+                currency=payment.currency,
+                customer=customer,
+                description=payment.description,
+                receipt_email=receipt_email,
+                metadata={"portal_payment": str(payment.uuid)},
+                idempotency_key=_current_key(payment),
+            )
+        except GatewayError as error:
+            if not _is_server_error(error):
+                raise
+            payment_log(payment, SERVER_ERROR, f"{error.code}: {error.message}")
+            made = _intent_made_for(payment, connection)
+            if made is not None:
+                return made
+            if not error.replayed or last:
+                raise
+            _new_key(payment)  # the key's execution is over and made nothing: send anew
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def payment_refresh(*, payment: Payment, via: str = "return page") -> Payment:

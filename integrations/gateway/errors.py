@@ -51,6 +51,7 @@ class GatewayError(Exception):
         request_id: str = "",
         payment_intent_id: str = "",
         param: str = "",
+        replayed: bool = False,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -61,6 +62,9 @@ class GatewayError(Exception):
         self.request_id = request_id
         self.payment_intent_id = payment_intent_id  # a decline names the intent it declined
         self.param = param  # the parameter a 400 names: amount, shipping[address][city]
+        # Stripe's saved answer to an earlier request with this idempotency key (header
+        # Idempotent-Replayed): that request's execution is over, whatever it did.
+        self.replayed = replayed
 
     @property
     def retryable(self) -> bool:
@@ -101,6 +105,15 @@ def normalize(exc: stripe.StripeError) -> GatewayError:
         request_id=getattr(exc, "request_id", None) or "",
         payment_intent_id=intent_id,
         param=(getattr(error, "param", None) or "") if error else "",
+        replayed=_replayed(exc),
+    )
+
+
+def _replayed(exc: stripe.StripeError) -> bool:
+    headers = getattr(exc, "headers", None) or {}
+    return any(
+        str(name).lower() == "idempotent-replayed" and str(value).lower() == "true"
+        for name, value in dict(headers).items()
     )
 
 

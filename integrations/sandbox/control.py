@@ -104,7 +104,8 @@ class SandboxControl:
         """The next ``count`` calls to ``method`` ``path`` (``*`` suffix: prefix) get ``kind``:
         ``"429"``, ``"500"`` (before execution, not saved for the idempotency key),
         ``"500_after_execution"`` (the request is executed, its 500 saved and replayed for the
-        key), ``"lost_response"`` or ``"delay"``, after ``delay`` seconds. Returns the pending
+        key), ``"500_in_execution"`` (a 500 saved and replayed, nothing made),
+        ``"lost_response"`` or ``"delay"``, after ``delay`` seconds. Returns the pending
         rules."""
         body = {"method": method, "path": path, "kind": str(kind), "count": count, "delay": delay}
         return self._call("POST", "faults", body)

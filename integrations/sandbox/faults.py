@@ -7,6 +7,8 @@ Kinds:
 - ``"500_after_execution"``: execute the request, then answer an ``api_error`` instead of its
   result (inside the idempotency layer: the 500 is saved and replayed for the key, as Stripe
   does for a failure after execution began; the object the request made exists);
+- ``"500_in_execution"``: answer an ``api_error`` from inside the idempotency layer without
+  making anything (execution began and failed): the 500 is saved and replayed for the key;
 - ``"lost_response"``: execute the request (its result is kept for idempotency replay), then drop
   the connection without answering, so the client sees a connection error;
 - ``"delay"``: only wait ``delay`` seconds, then execute normally.
@@ -25,7 +27,7 @@ from aiohttp import web
 from integrations.sandbox import request_keys as keys
 from integrations.sandbox.errors import error_response, rate_limit_response
 
-KINDS = ("429", "500", "500_after_execution", "lost_response", "delay")
+KINDS = ("429", "500", "500_after_execution", "500_in_execution", "lost_response", "delay")
 
 
 @dataclass
@@ -125,11 +127,14 @@ def _api_error() -> web.Response:
 @web.middleware
 async def slow_execution_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Inside the idempotency layer: sleep the delay of a ``delay``/``lost_response`` fault
-    before executing the request, and turn the result of a ``500_after_execution`` one into a
-    500 (which the idempotency layer then saves)."""
+    before executing the request, answer a ``500_in_execution`` one with a 500 instead of
+    executing it, and turn the result of a ``500_after_execution`` one into a 500 (the
+    idempotency layer saves either)."""
     delay = request.get(keys.FAULT_DELAY)
     if delay:
         await asyncio.sleep(delay)
+    if request.get(keys.FAULT) == "500_in_execution":
+        return _api_error()
     response = await handler(request)
     if request.get(keys.FAULT) == "500_after_execution":
         return _api_error()

@@ -32,9 +32,11 @@ def test_a_500_after_the_intent_was_made_adopts_it_and_charges_once(
     assert _keys(sandbox) == [f"run:{run.uuid}:step:charge"]
 
 
-def test_a_500_before_anything_was_made_retries_under_a_new_key_derived_from_the_row(
+def test_a_fresh_500_keeps_the_key_and_the_request_is_sent_again(
     workspace, connection, contact, stripe_client, trigger_run, sandbox
 ):
+    """A 500 that is not a replay proves nothing about another request with the key (a lost
+    answer's, still executing): the key is kept, and the request, which never began, runs."""
     publish(workspace, [charge_step(connection)])
     sandbox.control.inject_fault(method="POST", path="/v1/payment_intents", kind="500")
     run = trigger_run(workspace, contact=contact)
@@ -42,7 +44,22 @@ def test_a_500_before_anything_was_made_retries_under_a_new_key_derived_from_the
     assert run.steps.get().attempts == 2
     assert len(_intents(stripe_client)) == 1
     key = f"run:{run.uuid}:step:charge"
-    assert _keys(sandbox) == [key, f"{key}:attempt:2"]
+    assert _keys(sandbox) == [key, key]
+    assert Payment.objects.get().status == "succeeded"
+
+
+def test_a_replayed_500_with_nothing_made_moves_to_a_new_key_derived_from_the_row(
+    workspace, connection, contact, stripe_client, trigger_run, sandbox
+):
+    """Stripe saved a 500 for the key and made nothing: the key can only replay it, so once a
+    replay proves its execution is over and the look-up finds nothing, a new key is used."""
+    publish(workspace, [charge_step(connection)])
+    sandbox.control.inject_fault(method="POST", path="/v1/payment_intents", kind="500_in_execution")
+    run = trigger_run(workspace, contact=contact)
+    assert run.status == "succeeded", (run.error_code, run.error_message)
+    assert len(_intents(stripe_client)) == 1
+    key = f"run:{run.uuid}:step:charge"
+    assert _keys(sandbox) == [key, key, f"{key}:attempt:2"]  # the second answer is the replay
     assert Payment.objects.get().status == "succeeded"
 
 
@@ -62,7 +79,7 @@ def test_a_500_whose_look_up_fails_too_is_resolved_on_the_next_attempt(
     assert Payment.objects.get().status == "succeeded"
 
 
-def test_a_500_replayed_forever_never_charges_twice(
+def test_a_500_forever_never_charges_twice(
     workspace, connection, contact, stripe_client, trigger_run, sandbox, settings
 ):
     publish(workspace, [charge_step(connection)])
@@ -70,5 +87,5 @@ def test_a_500_replayed_forever_never_charges_twice(
     run = trigger_run(workspace, contact=contact)
     assert run.status == "failed" and run.error_code == "PROVIDER_ERROR"
     keys = _keys(sandbox)
-    assert len(keys) == len(set(keys)) == len(settings.WORKFLOW_RETRY_DELAYS) + 1
+    assert keys == [f"run:{run.uuid}:step:charge"] * (len(settings.WORKFLOW_RETRY_DELAYS) + 1)
     assert _intents(stripe_client) == []

@@ -117,15 +117,18 @@ def test_a_new_card_intent_made_before_a_500_is_adopted(
     assert Payment.objects.get().stripe_payment_intent_id == intent.id
 
 
-def test_a_new_card_500_before_anything_was_made_is_retried_under_a_new_key(
+def test_a_new_card_500_is_sent_again_under_its_key_until_a_replay_proves_nothing_was_made(
     staff_client, contact, stripe_client, sandbox
 ):
-    sandbox.control.inject_fault(method="POST", path="/v1/payment_intents", kind="500")
     token = uuid.uuid4()
-    refused = _new_card(staff_client, contact, attempt=token)
-    assert refused.status_code == 400 and not _intents(stripe_client)
-    answer = _new_card(staff_client, contact, attempt=token).json()  # "try again": same form
+    key = f"payment:{token}:intent"
+    sandbox.control.inject_fault(method="POST", path="/v1/payment_intents", kind="500")
+    assert _new_card(staff_client, contact, attempt=token).status_code == 400
+    sandbox.control.inject_fault(method="POST", path="/v1/payment_intents", kind="500_in_execution")
+    assert _new_card(staff_client, contact, attempt=token).status_code == 400  # saved 500
+    assert not _intents(stripe_client)
+    # "Try again", the same form: its replay proves nothing was made; a new key at once.
+    answer = _new_card(staff_client, contact, attempt=token).json()
     (intent,) = _intents(stripe_client)
     assert answer["client_secret"] == intent.client_secret
-    key = f"payment:{token}:intent"
-    assert _posted_keys(sandbox) == [key, f"{key}:attempt:2"]
+    assert _posted_keys(sandbox) == [key, key, key, f"{key}:attempt:2"]

@@ -73,7 +73,10 @@ PAY_EXAMPLES = max(EXAMPLES - 2 * CHARGE_EXAMPLES, 1)
 BACKOFF_SCALE = 0.01
 GHOST_SECONDS = {"409": 0.02, "409_long": 0.25}
 
-REQUEST_FAULTS = ("ok", "429", "500", "lost", "409", "409_long", "ok+kill", "lost+kill")
+# "500": before execution (not saved); "500_after_execution" / "500_in_execution": Stripe
+# began, made the intent or not, and saved its 500 for the key (replayed to every retry).
+REQUEST_FAULTS = ("ok", "429", "500", "500_after_execution", "500_in_execution", "lost", "409",
+                  "409_long", "ok+kill", "lost+kill")  # fmt: skip
 faults = st.lists(
     st.one_of(
         st.sampled_from(REQUEST_FAULTS).map(lambda kind: [kind]),
@@ -116,7 +119,7 @@ class FaultyStripe:
         kill = kind.endswith("+kill")
         kind = kind.removesuffix("+kill")
         self.stats["requests"] += 1
-        if kind in ("429", "500"):
+        if kind in ("429", "500", "500_after_execution", "500_in_execution"):
             self.control.inject_fault(method="POST", path=INTENTS, kind=kind)
         elif kind == "lost":
             self.control.inject_fault(method="POST", path=INTENTS, kind="lost_response")
@@ -196,10 +199,15 @@ def assert_ledger_honest(payment: Payment | None, client, where: str) -> None:
         )
 
 
-def assert_one_key_one_body(sandbox, key: str) -> None:
+def assert_row_keys_one_body(sandbox, key: str) -> None:
+    """Every request carried the row's key, or (after a 5xx, which Stripe replays for its key)
+    a successor derived from the row, `<key>:attempt:<n>`; and always the same body."""
     requests = sandbox.control.requests(path=INTENTS, method="POST")
     assert requests, "Stripe was never called"
-    assert {r["idempotency_key"] for r in requests} == {key}
+    keys = [r["idempotency_key"] for r in requests]
+    assert keys[0] == key, keys
+    successors = {f"{key}:attempt:{n}" for n in range(2, len(keys) + 2)}
+    assert set(keys) <= {key} | successors, keys
     assert all(r["params"] == requests[0]["params"] for r in requests), [
         r["params"] for r in requests
     ]
@@ -306,7 +314,7 @@ def _charge_schedule(env, plan: list[str], actions: list[str]) -> None:
     assert payment.stripe_payment_intent_id == succeeded[0].id
     assert (payment.amount, succeeded[0].amount) == (env.amount, env.amount)
     assert step.status == StepRun.Status.SUCCEEDED and step.outputs["id"] == succeeded[0].id
-    assert_one_key_one_body(env.sandbox, key)
+    assert_row_keys_one_body(env.sandbox, key)
 
 
 @_settings(CHARGE_EXAMPLES)
@@ -402,7 +410,7 @@ def _pay_schedule(env, amount: int, plan: list[str], actions: list[str]) -> None
     assert invoice.amount_paid == amount
     expected = Invoice.Status.PAID if amount >= invoice.total else Invoice.Status.PARTIALLY_PAID
     assert invoice.status == expected
-    assert_one_key_one_body(env.sandbox, attempt.idempotency_key)
+    assert_row_keys_one_body(env.sandbox, attempt.idempotency_key)
 
 
 @_settings(PAY_EXAMPLES)
