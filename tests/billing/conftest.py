@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.services.links import payment_link_create
 from tests.automation.factories import AppointmentFactory, CalendarFactory
 
 
@@ -61,3 +62,12 @@ def attach(stripe_client, contact, card: str) -> str:
     return stripe_client.v1.payment_methods.attach(
         card, params={"customer": contact.stripe_customer_id}
     ).id
+
+
+@pytest.fixture
+def link(workspace, connection, contact, bookings, staff):
+    """A 74.99 USD payment link for the contact's two bookings, made by staff."""
+    return payment_link_create(
+        workspace=workspace, contact=contact, amount=7499, currency="usd",
+        description="Your two visits", appointments=bookings, user=staff,
+    )  # fmt: skip

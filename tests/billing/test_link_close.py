@@ -23,14 +23,6 @@ def _fresh_rate_limit():
     cache.clear()
 
 
-@pytest.fixture
-def link(workspace, connection, contact, bookings, staff):
-    return payment_link_create(
-        workspace=workspace, contact=contact, amount=7499, currency="usd",
-        description="Your two visits", appointments=bookings, user=staff,
-    )  # fmt: skip
-
-
 def _open_page(client, link) -> Payment:
     """The customer opens the page: it fetches the link's client secret (not yet paid)."""
     answer = client.post(reverse("public_pay_intent", args=[link.token])).json()

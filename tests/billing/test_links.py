@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Payment, PaymentLink
-from billing.services.links import payment_link_create
 from integrations.services import webhook_secret_set
 from tests.integrations.webhook_helpers import signature
 
@@ -24,14 +23,6 @@ HOOK_SECRET = "whsec_billingLinkSecret01"
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit():
     cache.clear()
-
-
-@pytest.fixture
-def link(workspace, connection, contact, bookings, staff):
-    return payment_link_create(
-        workspace=workspace, contact=contact, amount=7499, currency="usd",
-        description="Your two visits", appointments=bookings, user=staff,
-    )  # fmt: skip
 
 
 def _detail(link):
