@@ -24,3 +24,8 @@ class AutomationConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(ensure_schedules, sender=self)
+        from automation import receivers
+        from integrations.hooks import connection_usage, stripe_event
+
+        stripe_event.connect("workflows", receivers.on_stripe_event)
+        connection_usage.connect("workflows", receivers.on_connection_usage)

@@ -1,6 +1,8 @@
 """The registry of triggers and actions: key -> (label, dotted path), imported lazily.
 
-Adding an action is a module in automation/actions/, a line here and a test file.
+Adding an action of automation's own is a module in automation/actions/, a line here and a
+test file. An app above automation (billing's charging actions) adds its actions with
+`action_register` from its `AppConfig.ready()`, so automation never imports it.
 """
 
 from __future__ import annotations
@@ -25,10 +27,6 @@ TRIGGERS: dict[str, tuple[str, str]] = {
 }
 
 ACTIONS: dict[str, tuple[str, str]] = {
-    "stripe_one_time_charge": (
-        "Stripe one-time charge",
-        "automation.actions.stripe_one_time_charge.Action",
-    ),
     "stripe_create_customer": (
         "Stripe create customer",
         "automation.actions.stripe_create_customer.Action",
@@ -42,12 +40,22 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "automation.actions.stripe_retrieve_charge.Action",
     ),
     "stripe_refund": ("Stripe refund", "automation.actions.stripe_refund.Action"),
-    "send_payment_link": ("Send payment link", "automation.actions.send_payment_link.Action"),
     "filter": ("Filter (stop unless)", "automation.actions.filter.Action"),
     "if_else": ("If / else", "automation.actions.if_else.Action"),
     "send_email": ("Send e-mail", "automation.actions.send_email.Action"),
     "update_contact": ("Update contact field", "automation.actions.update_contact.Action"),
 }
+
+
+def action_register(key: str, label: str, path: str, *, first: bool = False) -> None:
+    """Add an action of another app; `first` puts it at the top of the builder's list."""
+    if ACTIONS.get(key, (label, path)) != (label, path):
+        raise ValueError(f"The action {key!r} is registered already.")
+    entries = {key: (label, path)}
+    rest = {k: v for k, v in ACTIONS.items() if k != key}
+    ACTIONS.clear()
+    ACTIONS.update({**entries, **rest} if first else {**rest, **entries})
+    action.cache_clear()
 
 
 @cache

@@ -34,3 +34,18 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(ensure_schedules, sender=self)
+        from automation.registry import action_register
+        from billing import receivers
+        from integrations.hooks import stripe_event
+
+        stripe_event.connect("ledger", receivers.on_stripe_event)
+        # The workflow steps that charge go through billing's one way to charge.
+        action_register(
+            "stripe_one_time_charge",
+            "Stripe one-time charge",
+            "billing.actions.one_time_charge.Action",
+            first=True,
+        )
+        action_register(
+            "send_payment_link", "Send payment link", "billing.actions.send_payment_link.Action"
+        )

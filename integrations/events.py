@@ -1,8 +1,8 @@
 """Stripe events: taken in once per endpoint, processed once on the worker.
 
 Intake (the webhook view) verifies and stores, then answers; `event_process` runs later on a
-django-q2 worker and hands the event to the subscribers named in
-`settings.STRIPE_EVENT_SUBSCRIBERS` (dotted paths of `callable(event: StripeEvent)`).
+django-q2 worker and hands the event to the apps above through the `stripe_event` hook
+(integrations/hooks.py), whose stages run in a stated order.
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ import datetime as dt
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
 from integrations.gateway.client import credentials_for
 from integrations.gateway.webhooks import SignatureError, event_verify, events_since
+from integrations.hooks import stripe_event
 from integrations.models import StripeEvent, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -81,9 +80,9 @@ def _enqueue(event_pk: int) -> None:
 
 
 def event_process(*, event_pk: int) -> None:
-    """Hand the event to every subscriber, exactly once.
+    """Hand the event to every receiver of `stripe_event`, exactly once.
 
-    The claim is a compare-and-swap; the subscribers' writes and the `processed` mark commit
+    The claim is a compare-and-swap; the receivers' writes and the `processed` mark commit
     together, so a crash leaves the event claimable again and nothing half-done.
     """
     now = timezone.now()
@@ -98,12 +97,11 @@ def event_process(*, event_pk: int) -> None:
     event = StripeEvent.objects.select_related("endpoint__connection__workspace").get(pk=event_pk)
     try:
         with transaction.atomic():
-            for path in settings.STRIPE_EVENT_SUBSCRIBERS:
-                import_string(path)(event)
+            stripe_event.send(event)
             StripeEvent.objects.filter(pk=event_pk).update(
                 status=StripeEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
             )
-    except Exception as exc:  # a subscriber failed: keep the event for a redelivery or replay
+    except Exception as exc:  # a receiver failed: keep the event for a redelivery or replay
         logger.exception("processing stripe event %s failed", event.event_id)
         StripeEvent.objects.filter(pk=event_pk).update(
             status=StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]

@@ -24,3 +24,9 @@ class InvoicesConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(ensure_schedules, sender=self)
+        from billing.hooks import payment_status_changed
+        from integrations.hooks import stripe_event
+        from invoices import receivers
+
+        stripe_event.connect("payers", receivers.on_stripe_event)
+        payment_status_changed.connect("invoices", receivers.on_payment_status_changed)

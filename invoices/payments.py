@@ -27,9 +27,9 @@ from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import cards_list, customer_create
 from integrations.gateway.errors import VALIDATION_ERROR, GatewayError
 from integrations.gateway.payments import payment_intent_create
-from invoices.listeners import reserved
 from invoices.models import BankAccount, Invoice, InvoicePayment, PayerProfile, WorkItem
 from invoices.services import PAYABLE
+from invoices.settlement import reserved
 from portal.money import check_chargeable, format_amount
 
 # A new-card payment the payer has not confirmed after this long is canceled in Stripe (see

@@ -178,20 +178,6 @@ STRIPE_JS_URL = env("STRIPE_JS_URL", default="") or "https://js.stripe.com/v3/"
 STRIPE_CONNECT_CLIENT_ID = env("STRIPE_CONNECT_CLIENT_ID", default="")
 # The platform secret key used for Connect accounts (with the Stripe-Account header).
 STRIPE_CONNECT_SECRET_KEY = env("STRIPE_CONNECT_SECRET_KEY", default="")
-# Who hears about Stripe events (dotted paths of callables taking a StripeEvent); an explicit
-# list, so integrations never imports the apps above it.
-STRIPE_EVENT_SUBSCRIBERS: list[str] = [
-    "billing.subscribers.on_stripe_event",
-    "automation.subscribers.on_stripe_event",
-    "invoices.subscribers.on_stripe_event",
-    "portal.subscribers.on_stripe_event",  # last: workflows see the contact first
-]
-# Who hears of a payment's status changes (dotted paths of callables taking a Payment),
-# inside the transaction that records the change.
-BILLING_PAYMENT_LISTENERS: list[str] = ["invoices.listeners.on_payment_changed"]
-# What uses a connection (dotted paths of callables returning [(label, url)]), listed before
-# a connection is removed.
-STRIPE_CONNECTION_USAGE: list[str] = ["automation.usage.workflows_using_connection"]
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 # Stripe's rate limits (100 requests/s per account in live mode, 25 in test mode), kept by one
 # token bucket per Stripe account and mode, shared by every web and worker process

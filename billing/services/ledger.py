@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from billing.hooks import payment_status_changed
 from billing.models import IntentMismatch, Payment, PaymentEvent
 from integrations.gateway.payments import PaymentIntent
 from portal.money import format_amount
@@ -93,14 +92,13 @@ def payment_fail(*, payment: Payment, code: str, message: str, intent_id: str = 
             locked.stripe_payment_intent_id = intent_id
         locked.save()
         payment_log(locked, "failed", f"{code}: {message}")
-        _tell_listeners(locked)
+        _tell_apps_above(locked)
     return locked
 
 
-def _tell_listeners(payment: Payment) -> None:
+def _tell_apps_above(payment: Payment) -> None:
     """Apps above billing hear of status changes (invoices follow their payments)."""
-    for path in settings.BILLING_PAYMENT_LISTENERS:
-        import_string(path)(payment)
+    payment_status_changed.send(payment)
 
 
 def intent_mismatch(*, payment: Payment, intent: PaymentIntent, connection) -> str:
@@ -209,7 +207,7 @@ def payment_apply_intent(
 
             payment_succeeded(locked)
         if changed:
-            _tell_listeners(locked)
+            _tell_apps_above(locked)
     return locked
 
 

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -16,6 +15,7 @@ from integrations.forms import ConnectionForm, WebhookSecretForm
 from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.webhooks import MAX_ENDPOINTS, endpoint_count
+from integrations.hooks import connection_usage
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 
@@ -100,11 +100,7 @@ def connection_remove(request: PortalRequest, connection_uuid):
         else:
             messages.success(request, f"{connection.account_name} is no longer connected.")
             return _to_dashboard(request)
-    usages = [
-        usage
-        for path in settings.STRIPE_CONNECTION_USAGE
-        for usage in import_string(path)(connection)
-    ]
+    usages = [usage for found in connection_usage.send(connection) for usage in found]
     context = {"connection": connection, "error": error, "usages": usages}
     return render(request, "integrations/connections/remove.html", context)
 

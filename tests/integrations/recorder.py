@@ -1,4 +1,4 @@
-"""A Stripe event subscriber for tests: records what it was given, fails when told to."""
+"""A Stripe event receiver for tests: records what it was given, fails when told to."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.hooks import stripe_event
 from integrations.models import StripeEvent, WebhookEndpoint
 from integrations.services import connection_create_from_key
 from tests.factories import StripeConnectionFactory
@@ -15,8 +16,9 @@ from tests.integrations import recorder
 
 
 @pytest.fixture(autouse=True)
-def subscriber(settings):
-    settings.STRIPE_EVENT_SUBSCRIBERS = ["tests.integrations.recorder.record"]
+def subscriber(monkeypatch):
+    # Only the recorder hears the events: these tests are about intake and processing.
+    monkeypatch.setattr(stripe_event, "_receivers", {"ledger": recorder.record})
     recorder.received.clear()
     recorder.fail_next.clear()
 

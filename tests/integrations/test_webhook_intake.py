@@ -10,6 +10,7 @@ import requests
 from django.urls import reverse
 
 from integrations.events import event_replay
+from integrations.hooks import stripe_event
 from integrations.models import StripeEvent, WebhookEndpoint
 from tests.factories import StripeConnectionFactory
 from tests.integrations import recorder
@@ -20,8 +21,9 @@ OLD_SECRET = "whsec_test_previous_secret_value"
 
 
 @pytest.fixture(autouse=True)
-def subscriber(settings):
-    settings.STRIPE_EVENT_SUBSCRIBERS = ["tests.integrations.recorder.record"]
+def subscriber(monkeypatch):
+    # Only the recorder hears the events: these tests are about intake and processing.
+    monkeypatch.setattr(stripe_event, "_receivers", {"ledger": recorder.record})
     recorder.received.clear()
     recorder.fail_next.clear()
     return recorder

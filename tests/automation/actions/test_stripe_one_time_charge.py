@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from automation.actions.stripe_one_time_charge import ConfigForm
+from billing.actions.one_time_charge import ConfigForm
 from billing.models import Payment, PaymentLink
 from tests.automation.conftest import charge_step, publish, saved_customer
 from tests.factories import ContactFactory

@@ -1,4 +1,5 @@
-"""Stripe events start the workflows whose Stripe trigger matches their family."""
+"""What automation hears from the apps below it: Stripe events start the workflows whose Stripe
+trigger matches their family; a connection about to be removed lists the workflows using it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ FAMILIES = {
 
 
 def on_stripe_event(event) -> None:
-    """A `STRIPE_EVENT_SUBSCRIBERS` entry: runs for the event, in the processing transaction.
+    """Runs for the event, in the processing transaction (`stripe_event`, stage "workflows").
 
     The contact is the one whose Stripe customer the event is about. An event that came
     through a trigger's dedicated endpoint (`trigger_key` "workflow:<uuid>") starts only that
@@ -50,3 +51,38 @@ def on_stripe_event(event) -> None:
         contact=contact,
         only_workflow=only,
     )
+
+
+def _steps(steps: list):
+    for step in steps or []:
+        yield step
+        yield from _steps(step.get("then"))
+        yield from _steps(step.get("else"))
+
+
+def _uses(definition: dict, connection_uuid: str) -> bool:
+    trigger = (definition or {}).get("trigger") or {}
+    if (trigger.get("config") or {}).get("connection") == connection_uuid:
+        return True
+    return any(
+        (step.get("config") or {}).get("connection") == connection_uuid
+        for step in _steps((definition or {}).get("steps"))
+    )
+
+
+def on_connection_usage(connection) -> list[tuple[str, str]]:
+    """(label, url) of each workflow whose draft or published version uses the connection.
+
+    (`connection_usage`, stage "workflows".)
+    """
+    wanted = str(connection.uuid)
+    found = []
+    workflows = Workflow.objects.filter(workspace=connection.workspace_id).select_related(
+        "published_version", "workspace"
+    )
+    for workflow in workflows:
+        published = workflow.published_version.definition if workflow.published_version else {}
+        if _uses(workflow.definition, wanted) or _uses(published, wanted):
+            state = "published" if workflow.status == "published" else "draft"
+            found.append((f"Workflow “{workflow.name}” ({state})", workflow.get_absolute_url()))
+    return found

@@ -1,5 +1,5 @@
-"""Stripe events that change contacts (a STRIPE_EVENT_SUBSCRIBERS entry, listed after the
-workflows' so a `customer.deleted` trigger still finds its contact)."""
+"""Stripe events that change the portal's contacts (`stripe_event`, stage "contacts", after
+the workflows' so a `customer.deleted` trigger still finds its contact)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Invoices follow their payments (a BILLING_PAYMENT_LISTENERS entry)."""
+"""Invoices follow their payments: an attempt takes its payment's outcome, and the invoice's
+status follows what has been paid."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from invoices.models import Invoice, InvoicePayment, WorkItem
 OPEN_ATTEMPTS = (InvoicePayment.Status.PENDING, InvoicePayment.Status.PROCESSING)
 
 
-def on_payment_changed(payment: Payment) -> None:
+def invoice_attempt_follow(payment: Payment) -> None:
     """Called in the transaction that records the payment's new status."""
     attempt = InvoicePayment.objects.filter(payment=payment).first()
     if attempt is None:

@@ -1,4 +1,4 @@
-"""Stripe events keep the ledger in step with Stripe (a STRIPE_EVENT_SUBSCRIBERS entry).
+"""Stripe events keep the ledger in step with Stripe (`stripe_event`, stage "ledger").
 
 The event only finds the row (by intent id, else by the metadata our calls write); whether
 the intent is that row's is for the ledger to decide (`payment_apply_intent` and
