@@ -1,5 +1,6 @@
-"""Every HTML page carries a Content-Security-Policy that forbids framing; production cookies
-are secure and HSTS is on."""
+"""Every HTML page carries a Content-Security-Policy that forbids framing, allowing the portal's
+own origin only, except the pages that load Stripe.js, which also allow Stripe's (and the
+sandbox's) origins; production cookies are secure and HSTS is on."""
 
 from __future__ import annotations
 
@@ -10,13 +11,25 @@ from django.urls import reverse
 
 from automation.models import Calendar, Form
 from billing.models import PaymentLink
-from portal.csp import DEFAULT_POLICY
 from tests.portal.test_settings import PRODUCTION, _manage
 from tests.test_access import PAGES, _objects, _url
 
 pytestmark = pytest.mark.django_db
 
 GET_PAGES = sorted(name for name, (_, _, get, _) in PAGES.items() if get == 200)  # HTML pages
+STRIPE_JS_PAGES = {"contact_charge", "work_item_pay"}  # and the public pay page
+PORTAL_ONLY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+}
 
 
 @pytest.fixture
@@ -38,24 +51,46 @@ def _assert_protected(response, what: str) -> None:
     assert response["X-Frame-Options"] == "DENY", what
 
 
-def test_every_workspace_page_carries_the_policy(objects, owner, as_user):
+def _assert_stripe_js_allowed(response, what: str, sandbox_url: str) -> None:
+    directives = _directives(response)
+    assert directives["script-src"] == ["'self'", "https://js.stripe.com", sandbox_url], what
+    assert directives["connect-src"] == ["'self'", "https://api.stripe.com", sandbox_url], what
+    assert directives["frame-src"] == [
+        "'self'", "https://js.stripe.com", "https://hooks.stripe.com", sandbox_url
+    ], what  # fmt: skip
+    assert directives["img-src"] == ["'self'", "data:", "https://*.stripe.com"], what
+    # Everything else as strict as on any page.
+    stripe_js = {"script-src", "connect-src", "frame-src", "img-src"}
+    assert {k: v for k, v in directives.items() if k not in stripe_js} == {
+        k: v for k, v in PORTAL_ONLY.items() if k not in stripe_js
+    }, what
+
+
+def test_every_workspace_page_carries_the_policy(objects, owner, as_user, sandbox):
     client = as_user(owner)
     for name in GET_PAGES:
         url = _url(name, PAGES[name][1], objects)
-        _assert_protected(client.get(url), url)
-        _assert_protected(client.get(url, headers={"HX-Request": "true"}), f"htmx {url}")
+        for response, what in [
+            (client.get(url), url),
+            (client.get(url, headers={"HX-Request": "true"}), f"htmx {url}"),
+        ]:
+            _assert_protected(response, what)
+            if name in STRIPE_JS_PAGES:
+                _assert_stripe_js_allowed(response, what, sandbox.url)
+            else:  # no Stripe origin, nor the sandbox's
+                assert _directives(response) == PORTAL_ONLY, what
 
 
 def test_pages_without_stripe_js_get_the_portal_only_policy(objects, owner, as_user):
     response = as_user(owner).get(reverse("contact_list", args=["acme"]))
 
-    assert response["Content-Security-Policy"] == DEFAULT_POLICY
     directives = _directives(response)
+    assert directives == PORTAL_ONLY
     assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
     assert directives["object-src"] == ["'none'"] and directives["frame-src"] == ["'none'"]
 
 
-def test_the_public_pages_carry_the_policy(objects, client):
+def test_the_public_pages_carry_the_policy(objects, client, sandbox):
     form = Form.objects.get(uuid=objects["form"][1])
     calendar = Calendar.objects.get(uuid=objects["calendar"][1])
     link = PaymentLink.objects.get(uuid=objects["payment_link"][1])
@@ -64,15 +99,22 @@ def test_the_public_pages_carry_the_policy(objects, client):
         reverse("password_reset"),
         reverse("public_form", args=[form.slug]),
         reverse("public_booking", args=[calendar.slug]),
-        reverse("public_pay", args=[link.token]),
     ]:
-        _assert_protected(client.get(url), url)
+        response = client.get(url)
+        _assert_protected(response, url)
+        assert _directives(response) == PORTAL_ONLY, url
+    url = reverse("public_pay", args=[link.token])
+    response = client.get(url)
+    _assert_protected(response, url)
+    _assert_stripe_js_allowed(response, url, sandbox.url)
 
 
 def test_stripe_js_pages_allow_stripe_and_still_forbid_framing(objects, owner, as_user, client):
     link = PaymentLink.objects.get(uuid=objects["payment_link"][1])
     charge = _url("contact_charge", "contact", objects) + "?tab=new"
-    for response in [client.get(link.get_absolute_url()), as_user(owner).get(charge)]:
+    pay = _url("work_item_pay", "work_item", objects)
+    pages = [client.get(link.get_absolute_url()), as_user(owner).get(charge)]
+    for response in [*pages, as_user(owner).get(pay)]:
         _assert_protected(response, response.request["PATH_INFO"])
         directives = _directives(response)
         assert "https://js.stripe.com" in directives["script-src"]

@@ -29,9 +29,9 @@ from billing.services.charges import (
 )
 from billing.services.ledger import FINAL
 from billing.services.links import payment_link_create
-from billing.views.public import with_csp
 from integrations.gateway.errors import VALIDATION_ERROR, GatewayError
 from integrations.selectors import default_connection
+from integrations.stripe_js import stripe_js_csp
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.money import format_amount
@@ -61,7 +61,7 @@ def _context(request: PortalRequest, contact, tab: str, data=None) -> dict:
     return {**context, **_forms(request, contact, tab, data)}
 
 
-@with_csp  # the "New card" tab loads Stripe.js
+@stripe_js_csp  # the "New card" tab loads Stripe.js
 @workspace_view(perms.BILLING_CHARGE)
 @require_http_methods(["GET", "POST"])
 def contact_charge(request: PortalRequest, contact_uuid):

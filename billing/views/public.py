@@ -7,9 +7,7 @@ link's PaymentIntent client secret, and ask Stripe how it stands when the custom
 
 from __future__ import annotations
 
-import functools
 import re
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,6 +20,7 @@ from billing.models import Payment, PaymentLink
 from billing.services.charges import payment_refresh
 from billing.services.links import payment_link_checkout, payment_link_expire
 from integrations.gateway.errors import GatewayError
+from integrations.stripe_js import stripe_js_csp
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # secrets.token_urlsafe, as PaymentLink makes them
 RATE_LIMIT = 10  # intent requests per client address...
@@ -31,45 +30,6 @@ CLOSED = {
     "cancelled": "This payment link was cancelled: no payment is needed.",
     "expired": "This payment link has expired. Ask for a new one.",
 }
-STRIPE_HOSTS = {
-    "script-src": ["https://js.stripe.com"],
-    "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
-    "connect-src": ["https://api.stripe.com"],
-}
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
-def content_security_policy() -> str:
-    """'self' and Stripe.js's hosts; the configured Stripe.js/API origins when they are not
-    Stripe's (the sandbox in development and tests)."""
-    extra = {_origin(settings.STRIPE_JS_URL), _origin(settings.STRIPE_API_BASE)}
-    extra -= {"", "https://js.stripe.com", "https://api.stripe.com"}
-    sources = {name: ["'self'", *hosts, *sorted(extra)] for name, hosts in STRIPE_HOSTS.items()}
-    directives = {
-        "default-src": ["'self'"],
-        **sources,
-        "img-src": ["'self'", "data:", "https://*.stripe.com"],
-        "style-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
-
-
-def with_csp(view):
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Content-Security-Policy"] = content_security_policy()
-        return response
-
-    return wrapper
 
 
 def _client_address(request: HttpRequest) -> str:
@@ -112,7 +72,7 @@ def _state(link: PaymentLink) -> str:
     return "expired" if link.is_expired else "open"
 
 
-@with_csp
+@stripe_js_csp
 @require_GET
 def public_pay(request: HttpRequest, token: str):
     link = _link_closing(token)
@@ -124,7 +84,7 @@ def public_pay(request: HttpRequest, token: str):
     return render(request, "billing/public/pay.html", context)
 
 
-@with_csp
+@stripe_js_csp
 @require_POST
 def public_pay_intent(request: HttpRequest, token: str):
     """The client secret of the link's one PaymentIntent (JSON), for Stripe.js to confirm."""
@@ -146,7 +106,7 @@ def public_pay_intent(request: HttpRequest, token: str):
     return JsonResponse({"client_secret": secret})
 
 
-@with_csp
+@stripe_js_csp
 @require_GET
 def public_pay_return(request: HttpRequest, token: str):
     """Where Stripe.js sends the customer after confirming: ask Stripe, then say how it went."""
@@ -162,7 +122,7 @@ def public_pay_return(request: HttpRequest, token: str):
     return redirect("public_pay", token)
 
 
-@with_csp
+@stripe_js_csp
 @require_GET
 def public_pay_done(request: HttpRequest, token: str):
     link = _link(token)

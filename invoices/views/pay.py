@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.services.charges import payment_refresh, usable_connection
-from billing.views.public import with_csp
 from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import cards_list
 from integrations.gateway.errors import GatewayError
+from integrations.stripe_js import stripe_js_csp
 from invoices import banks
 from invoices.forms import BankAccountForm, BankVerifyForm, PayForm
 from invoices.models import InvoicePayment, PayerProfile, WorkItem
@@ -53,7 +53,7 @@ def _setup(request: PortalRequest) -> dict:
     return {"connection": connection, "cards": cards, "ach": ach, "banks": accounts}
 
 
-@with_csp
+@stripe_js_csp
 @workspace_view(perms.STRIPE_PAY)
 @require_http_methods(["GET", "POST"])
 def work_item_pay(request: PortalRequest, item_uuid):
