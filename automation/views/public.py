@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,31 +17,14 @@ from automation.models import Appointment, Calendar, Form
 from automation.selectors import calendar_days
 from automation.services.calendars import SlotTaken, appointment_book
 from automation.services.forms import submission_create
+from portal.ratelimit import RateLimit, client_address
 
-RATE_LIMIT = 5  # submissions per address and form...
-RATE_WINDOW = 10 * 60  # ...in this many seconds
-
-
-def _client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR, not X-Forwarded-For: a client can write any X-Forwarded-For it likes. Behind
-    # a proxy, the proxy must set REMOTE_ADDR to the client's address.
-    return request.META.get("REMOTE_ADDR", "")
+# 5 submissions (of a form) or bookings (of a calendar) per address in 10 minutes.
+SUBMISSION_RATE = RateLimit("public-rate", limit=5, window=10 * 60)
 
 
-def _over_rate_limit(obj, request: HttpRequest) -> bool:
-    """Count a submission to a form or calendar; True when the address sent more than
-    RATE_LIMIT to it in the window."""
-    key = f"public-rate:{obj.uuid}:{_client_address(request)}"
-    cache.add(key, 0, timeout=RATE_WINDOW)  # the window starts with the first submission
-    try:
-        return cache.incr(key) > RATE_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=RATE_WINDOW)
-        return False
-
-
-def _bookings_from_address(calendar, request: HttpRequest) -> int:
-    return cache.get(f"public-rate:{calendar.uuid}:{_client_address(request)}", 0)
+def _rate_key(obj, request: HttpRequest) -> str:
+    return f"{obj.uuid}:{client_address(request)}"
 
 
 @require_http_methods(["GET", "POST"])
@@ -52,7 +34,7 @@ def public_form(request: HttpRequest, slug: str):
     if request.method == "POST":
         public = PublicForm(request.POST, form=form)
         # Refused input does not count: a person fixing typos is not a spammer.
-        if (public.is_spam or public.is_valid()) and _over_rate_limit(form, request):
+        if (public.is_spam or public.is_valid()) and SUBMISSION_RATE.hit(_rate_key(form, request)):
             return render(request, "automation/public/rate_limited.html", context, status=429)
         if public.is_spam:  # the honeypot is filled: look accepted, save nothing
             return redirect(f"{request.path}?sent=1")
@@ -71,7 +53,7 @@ def public_booking(request: HttpRequest, slug: str):
         Calendar.objects.select_related("workspace"), slug=slug, is_active=True
     )
     booking = BookingForm(request.POST or None)
-    if request.method == "POST" and _bookings_from_address(calendar, request) >= RATE_LIMIT:
+    if request.method == "POST" and SUBMISSION_RATE.used_up(_rate_key(calendar, request)):
         context = {"object": calendar, "sent": False}
         return render(request, "automation/public/rate_limited.html", context, status=429)
     if request.method == "POST" and booking.is_valid():
@@ -92,7 +74,7 @@ def public_booking(request: HttpRequest, slug: str):
         except ValidationError as error:
             booking.add_error("slot", error.message_dict.get("slot", error.messages))
         else:
-            _over_rate_limit(calendar, request)  # only bookings made count towards the limit
+            SUBMISSION_RATE.hit(_rate_key(calendar, request))  # only bookings made count
             return redirect(f"{request.path}?booked={appointment.uuid}")
     booked = None
     if request.GET.get("booked"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,31 +20,16 @@ from billing.services.charges import payment_refresh
 from billing.services.links import payment_link_checkout, payment_link_expire
 from integrations.gateway.errors import GatewayError
 from integrations.stripe_js import stripe_js_csp
+from portal.ratelimit import RateLimit, client_address
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # secrets.token_urlsafe, as PaymentLink makes them
-RATE_LIMIT = 10  # intent requests per client address...
-RATE_WINDOW = 10 * 60  # ...in this many seconds
+# 10 intent requests per client address in 10 minutes.
+INTENT_RATE = RateLimit("pay-rate", limit=10, window=10 * 60)
 CLOSED = {
     "paid": "This payment link has been paid already.",
     "cancelled": "This payment link was cancelled: no payment is needed.",
     "expired": "This payment link has expired. Ask for a new one.",
 }
-
-
-def _client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR, not X-Forwarded-For, which a client can write (see automation's public views).
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def over_rate_limit(request: HttpRequest) -> bool:
-    """Count a request; True when the address made more than RATE_LIMIT in the window."""
-    key = f"pay-rate:{_client_address(request)}"
-    cache.add(key, 0, timeout=RATE_WINDOW)
-    try:
-        return cache.incr(key) > RATE_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=RATE_WINDOW)
-        return False
 
 
 def _link(token: str) -> PaymentLink:
@@ -88,7 +72,7 @@ def public_pay(request: HttpRequest, token: str):
 @require_POST
 def public_pay_intent(request: HttpRequest, token: str):
     """The client secret of the link's one PaymentIntent (JSON), for Stripe.js to confirm."""
-    if over_rate_limit(request):
+    if INTENT_RATE.hit(client_address(request)):
         message = "Too many payment attempts from your connection. Please wait ten minutes."
         return JsonResponse({"error": message}, status=429)
     link = _link_closing(token)
