@@ -22,11 +22,10 @@ from billing.services.charges import (
     new_card_payment_start,
     usable_connection,
 )
-from billing.services.ledger import payment_apply_intent, payment_fail, payment_start
+from billing.services.ledger import payment_start
 from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import cards_list, customer_create
-from integrations.gateway.errors import VALIDATION_ERROR, GatewayError
-from integrations.gateway.payments import payment_intent_create
+from integrations.gateway.errors import VALIDATION_ERROR
 from invoices.models import BankAccount, Invoice, InvoicePayment, PayerProfile, WorkItem
 from invoices.services import PAYABLE
 from invoices.settlement import reserved
@@ -209,26 +208,7 @@ def invoice_pay_card(
             customer_id=customer,
         )
         return PayResult(attempt, secret)
-    try:
-        charge_off_session(
-            workspace=payment.workspace,
-            connection=connection,
-            contact=payment.contact,
-            customer_id=customer,
-            payment_method_id=payment_method_id,
-            amount=amount,
-            currency=payment.currency,
-            description=payment.description,
-            idempotency_key=payment.idempotency_key,
-            source=Payment.Source.INVOICE,
-            origin=payment.origin,
-            user=payer,
-        )
-    except ChargeError as refused:
-        if refused.error.code == VALIDATION_ERROR:  # Stripe's check, e.g. a converted minimum
-            field = "amount" if refused.error.param == "amount" else NON_FIELD_ERRORS
-            raise ValidationError({field: refused.error.message}) from None
-        raise ValidationError(f"The card was declined: {refused.error.message}") from None
+    _charge_saved(payment, connection, customer, payment_method_id, payer, "card")
     attempt.refresh_from_db()
     return PayResult(attempt)
 
@@ -258,23 +238,40 @@ def invoice_pay_bank(
     if attempt.status != InvoicePayment.Status.PENDING:
         return PayResult(attempt, repeated=repeated)
     payment = attempt.payment
-    try:
-        intent = payment_intent_create(
-            credentials_for(connection),
-            amount=amount,
-            currency="usd",
-            customer=bank.payer.stripe_customer_id,
-            payment_method=bank.payment_method_id,
-            payment_method_types=["us_bank_account"],
-            confirm=True,
-            off_session=True,
-            description=payment.description,
-            metadata={"portal_payment": str(payment.uuid)},
-            idempotency_key=payment.idempotency_key,
-        )
-    except GatewayError as error:
-        payment_fail(payment=payment, code=error.stripe_code or error.code, message=error.message)
-        raise ValidationError(f"The bank payment was refused: {error.message}") from None
-    payment_apply_intent(payment=payment, intent=intent, via="api")
+    _charge_saved(
+        payment, connection, bank.payer.stripe_customer_id, bank.payment_method_id, payer, "ach"
+    )
     attempt.refresh_from_db()
     return PayResult(attempt)
+
+
+# How a refusal reads, by method.
+_REFUSED = {"card": "The card was declined", "ach": "The bank payment was refused"}
+
+
+def _charge_saved(payment, connection, customer: str, method_id: str, payer, method: str) -> None:
+    """Charge the attempt's payment with a saved card or verified bank account, through
+    billing's one way to charge off-session. A refusal is a form error (a field's, when
+    Stripe names the amount); a retryable failure reaches the caller with the row pending,
+    so the same form sent again retries under the same key."""
+    try:
+        charge_off_session(
+            workspace=payment.workspace,
+            connection=connection,
+            contact=payment.contact,
+            customer_id=customer,
+            payment_method_id=method_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            description=payment.description,
+            idempotency_key=payment.idempotency_key,
+            source=Payment.Source.INVOICE,
+            origin=payment.origin,
+            user=payer,
+            payment_method_types=("us_bank_account",) if method == "ach" else (),
+        )
+    except ChargeError as refused:
+        if refused.error.code == VALIDATION_ERROR:  # Stripe's check, e.g. a converted minimum
+            field = "amount" if refused.error.param == "amount" else NON_FIELD_ERRORS
+            raise ValidationError({field: refused.error.message}) from None
+        raise ValidationError(f"{_REFUSED[method]}: {refused.error.message}") from None

@@ -117,8 +117,12 @@ def charge_off_session(
     origin: str = "",
     user=None,
     appointments=(),
+    payment_method_types: tuple[str, ...] = (),
 ) -> Payment:
-    """Charge a saved card now, without the customer. One ledger row per idempotency key:
+    """Charge a saved payment method now, without the customer: the one way the portal
+    charges off-session (card on file, an invoice payer's card or verified bank account, a
+    workflow step). `payment_method_types` names a non-card method (("us_bank_account",) for
+    ACH, which ends processing until Stripe settles it). One ledger row per idempotency key:
     calling this again with the same key returns the same payment and charges nothing more.
 
     Raises ChargeError for a decline (recorded as failed), GatewayError for a retryable
@@ -166,6 +170,11 @@ def charge_off_session(
                 off_session=True,
                 metadata={"portal_payment": str(payment.uuid), "portal_origin": origin},
                 idempotency_key=_current_key(payment),
+                **(
+                    {"payment_method_types": list(payment_method_types)}
+                    if payment_method_types
+                    else {}
+                ),
             )
             break
         except GatewayError as error:
@@ -190,6 +199,11 @@ def charge_off_session(
             )
             raise ChargeError(payment, error) from None
     return payment_apply_intent(payment=payment, intent=intent, via="api")
+
+
+def _method_types(types: tuple[str, ...]) -> dict:
+    """Cards are Stripe's default: a card charge's request names no method types."""
+    return {"payment_method_types": list(types)} if types else {}
 
 
 # A 5xx from Stripe is saved under its idempotency key once execution began, and replayed to

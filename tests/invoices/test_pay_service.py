@@ -276,3 +276,62 @@ def test_another_work_items_attempt_token_tells_nothing_and_charges_nothing(
                          attempt=paid.attempt.uuid)  # fmt: skip
     assert len(sandbox.control.requests(path="/v1/payment_intents", method="POST")) == intents
     assert InvoicePayment.objects.filter(work_item=other_item).count() == 0
+
+
+def _verified_bank(payer, connection):
+    from invoices.banks import bank_account_add, bank_account_verify
+
+    bank = bank_account_add(
+        payer=payer,
+        connection=connection,
+        holder_name="Pat Payer",
+        routing_number="110000000",
+        account_number="000123456789",
+    )
+    return bank_account_verify(bank=bank, amounts=(32, 45))
+
+
+def test_a_bank_payment_stripe_rate_limits_stays_pending_and_the_same_form_pays_once(
+    work_item, payer, sandbox, connection
+):
+    """ACH goes through the one way to charge: a 429 leaves the attempt pending with its
+    amount held (not failed), and the same form sent again pays under the same key."""
+    import uuid
+
+    from integrations.gateway.errors import GatewayError
+    from invoices.payments import invoice_pay_bank
+
+    bank = _verified_bank(payer, connection)
+    token = uuid.uuid4()
+    sandbox.control.inject_fault(method="POST", path="/v1/payment_intents", kind="429")
+    with pytest.raises(GatewayError) as raised:
+        invoice_pay_bank(work_item=work_item, payer=payer, amount=5000, bank=bank, attempt=token)
+    assert raised.value.retryable
+    attempt = InvoicePayment.objects.get()
+    assert attempt.status == "pending" and attempt.payment.status == "pending"
+    result = invoice_pay_bank(
+        work_item=work_item, payer=payer, amount=5000, bank=bank, attempt=token
+    )
+    assert result.attempt.status == "processing"
+    assert InvoicePayment.objects.count() == 1
+    intents = sandbox.client(connection.secret_key).v1.payment_intents.list().data
+    assert len(intents) == 1
+
+
+def test_a_bank_payment_whose_500_was_saved_adopts_the_intent_stripe_made(
+    work_item, payer, sandbox, connection
+):
+    """Stripe made the intent but answered 500: the attempt finds it by our row at once
+    (before the bank path shared the card's charge, it was marked failed while Stripe went
+    on to debit the account)."""
+    from invoices.payments import invoice_pay_bank
+
+    bank = _verified_bank(payer, connection)
+    sandbox.control.inject_fault(
+        method="POST", path="/v1/payment_intents", kind="500_after_execution"
+    )
+    result = invoice_pay_bank(work_item=work_item, payer=payer, amount=5000, bank=bank)
+    assert result.attempt.status == "processing"
+    assert Invoice.objects.get().status == "processing"
+    intents = sandbox.client(connection.secret_key).v1.payment_intents.list().data
+    assert len(intents) == 1 and intents[0].id == result.attempt.payment.stripe_payment_intent_id
