@@ -8,7 +8,7 @@ from django.core.checks import Error, register
 
 @register()
 def q_cluster_retry(app_configs, **kwargs):
-    """A task must not be handed to a second worker while it may still run (DESIGN.md)."""
+    """A task must not be handed to a second worker while it may still run."""
     q = settings.Q_CLUSTER
     if q.get("sync"):
         return []

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 
-# No list renders more rows than this, whatever the setting asks (issue 8: pages stay fast).
+# No list renders more rows than this, whatever the setting asks (pages stay fast).
 MAX_PAGE_SIZE = 100
 
 

@@ -1,4 +1,4 @@
-"""A factory for every model (STYLE.md: factories per app, here in one module per app)."""
+"""A factory for every model (factories per app, here in one module)."""
 
 from __future__ import annotations
 

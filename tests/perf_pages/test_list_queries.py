@@ -1,5 +1,5 @@
 """Every list page makes as many queries at 500 rows as at 1 and renders one page of at most
-100 rows with a link to the next (issue 8, item 5).
+100 rows with a link to the next (benchmark 5 in tests/perf/README.md).
 
 The rows are made by the builders of `manage.py perf_data` and are realistic (runs with their
 step runs and contacts, payments with contacts and links, invoices with lines and work items
