@@ -3,19 +3,22 @@
 
     python3 dev.py            set up, load the demo data, run the web server, one worker and
                               the Stripe sandbox together; Ctrl-C stops all three
-    python3 dev.py test [..]  set up, then run the whole test suite (arguments go to pytest)
+    python3 dev.py test [..]  set up, then run the portal's test suite (arguments go to pytest),
+                              then the Stripe sandbox's (stripe-sandbox/tests)
     python3 dev.py setup      only set up
     python3 dev.py bench [..] set up, then run the benchmarks (tests/perf/README.md; arguments
                               go to `python -m tests.perf`, e.g. --quick or --only 1,3)
 
-Set-up is the same for both: a virtualenv in .venv (created if missing), the project installed
-into it (again only when pyproject.toml changed), a development .env (created if missing) and
-the database migrated. Standard library only: this runs before anything is installed.
+Set-up is the same for both: a virtualenv in .venv (created if missing), the project and the
+Stripe sandbox (stripe-sandbox/, a distribution of its own) installed into it (again only when
+one of their pyproject.toml files changed), a development .env (created if missing) and the
+database migrated. Standard library only: this runs before anything is installed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import signal
@@ -30,6 +33,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".portal-installed"
+SANDBOX_DIR = ROOT / "stripe-sandbox"
 
 WEB_PORT = int(os.environ.get("PORT", "8000"))
 SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "12111"))
@@ -41,6 +45,17 @@ DEMO_LOGINS = [
     ("Invoice payer, Acme Dental /acme/Branch A", "payer@acme.test"),
 ]
 DEMO_PASSWORD = "demo-pass-2026"
+# The demo workspace's Stripe account: dev.py registers these keys with the sandbox, then hands
+# them to `manage.py demo_data` (DEMO_STRIPE_SECRET_KEY, DEMO_STRIPE_PUBLISHABLE_KEY).
+DEMO_STRIPE_SECRET_KEY = "sk_test_51AcmeDentalDemoKey000000004242"
+DEMO_STRIPE_PUBLISHABLE_KEY = "pk_test_51AcmeDentalDemoKey000000004242"
+DEMO_STRIPE_ACCOUNT = {
+    "id": "acct_1AcmeDentalDemo",
+    "name": "Acme Dental",
+    "country": "US",
+    "default_currency": "usd",
+    "email": "billing@acme.test",
+}
 
 
 def say(message: str) -> None:
@@ -57,12 +72,19 @@ def setup() -> None:
     if not PYTHON.exists():
         say("Creating the virtualenv in .venv")
         run(sys.executable, "-m", "venv", VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if not STAMP.exists() or STAMP.read_text() != wanted:
+    wanted = hashlib.sha256()
+    for pyproject in (ROOT / "pyproject.toml", SANDBOX_DIR / "pyproject.toml"):
+        wanted.update(hashlib.sha256(pyproject.read_bytes()).digest())
+    if not STAMP.exists() or STAMP.read_text() != wanted.hexdigest():
         say("Installing the project and its dependencies (a few minutes the first time)")
         run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
-        STAMP.write_text(wanted)
+        # One command, so pip resolves the two together. The sandbox is installed from its
+        # folder, never named in the portal's extras (a name there would be looked up on PyPI).
+        run(
+            PYTHON, "-m", "pip", "install", "--quiet",
+            "-e", "./stripe-sandbox[test]", "-e", ".[dev]",
+        )  # fmt: skip
+        STAMP.write_text(wanted.hexdigest())
     env_file = ROOT / ".env"
     if not env_file.exists():
         say("Writing a development .env (see .env.example for every setting)")
@@ -105,9 +127,9 @@ class Processes:
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen]] = []
 
-    def start(self, name: str, *args: str) -> subprocess.Popen:
+    def start(self, name: str, *command: str | Path) -> subprocess.Popen:
         process = subprocess.Popen(
-            [str(PYTHON), "manage.py", *args], cwd=ROOT, start_new_session=True, env=run_env()
+            [str(a) for a in command], cwd=ROOT, start_new_session=True, env=run_env()
         )
         self.children.append((name, process))
         return process
@@ -165,7 +187,7 @@ def serve() -> int:
         say(f"Starting the Stripe sandbox on {SANDBOX_URL}")
         sandbox = processes.start(
             "Stripe sandbox",
-            "stripe_sandbox",
+            BIN / "stripe-sandbox",
             "--port",
             str(SANDBOX_PORT),
             "--data-file",
@@ -173,10 +195,18 @@ def serve() -> int:
         )
         wait_for_port(SANDBOX_PORT, sandbox)
         say("Loading the demo data")
-        run(PYTHON, "manage.py", "demo_data", env=env)
+        register_demo_keys()
+        demo_env = dict(
+            env,
+            DEMO_STRIPE_SECRET_KEY=DEMO_STRIPE_SECRET_KEY,
+            DEMO_STRIPE_PUBLISHABLE_KEY=DEMO_STRIPE_PUBLISHABLE_KEY,
+        )
+        run(PYTHON, "manage.py", "demo_data", env=demo_env)
         say("Starting the web server and one worker")
-        web = processes.start("web server", "runserver", f"127.0.0.1:{WEB_PORT}")
-        processes.start("worker", "qcluster")
+        web = processes.start(
+            "web server", PYTHON, "manage.py", "runserver", f"127.0.0.1:{WEB_PORT}"
+        )
+        processes.start("worker", PYTHON, "manage.py", "qcluster")
         wait_for_port(WEB_PORT, web)
         logins = "\n".join(f"    {email:<22} {who}" for who, email in DEMO_LOGINS)
         print(
@@ -199,12 +229,31 @@ def serve() -> int:
         processes.stop()
 
 
+def register_demo_keys() -> None:
+    """Register the demo account's keys with the running sandbox (again on every start: a
+    sandbox whose data file was deleted forgot them), through its control API."""
+    command = [
+        PYTHON, "-m", "stripe_sandbox.control", "--url", SANDBOX_URL,
+        "register-key", DEMO_STRIPE_SECRET_KEY,
+        "--publishable-key", DEMO_STRIPE_PUBLISHABLE_KEY,
+        "--account", json.dumps(DEMO_STRIPE_ACCOUNT),
+    ]  # fmt: skip
+    # It prints the account; errors go to stderr and stop dev.py.
+    subprocess.run([str(a) for a in command], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
 def test(args: list[str]) -> int:
     setup()
     workers = os.environ.get("PYTEST_WORKERS", "2")
     command = [str(PYTHON), "-m", "pytest", "-n", workers, "-rs", *args]
-    say("Running the test suite: " + " ".join(command[2:]))
-    return subprocess.call(command, cwd=ROOT)
+    say("Running the portal's test suite: " + " ".join(command[2:]))
+    portal = subprocess.call(command, cwd=ROOT)
+    # The sandbox's own suite, from its folder (its pytest settings, no Django); the arguments
+    # above are the portal's.
+    command = [str(PYTHON), "-m", "pytest", "-n", workers, "-rs"]
+    say("Running the Stripe sandbox's test suite (stripe-sandbox/): " + " ".join(command[2:]))
+    sandbox = subprocess.call(command, cwd=SANDBOX_DIR)
+    return portal or sandbox
 
 
 def bench(args: list[str]) -> int:

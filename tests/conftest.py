@@ -23,8 +23,6 @@ from tests.factories import (
     WorkspaceFactory,
 )
 
-pytest_plugins = ["integrations.sandbox.pytest_plugin"]
-
 
 @pytest.fixture
 def workspace(db):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from integrations.sandbox.webhooks import sign
+from stripe_sandbox.webhooks import sign
 
 EVENT = {
     "object": "event",

@@ -15,6 +15,7 @@ import django
 django.setup()
 
 from django.db import transaction  # noqa: E402
+from stripe_sandbox.control import SandboxControl  # noqa: E402
 
 from automation.demo import LEAD_FIELDS  # noqa: E402
 from automation.models import Workflow  # noqa: E402
@@ -23,7 +24,6 @@ from automation.services.forms import form_save  # noqa: E402
 from automation.services.runs import runs_start_for_trigger  # noqa: E402
 from integrations.gateway.client import credentials_for  # noqa: E402
 from integrations.gateway.customers import customer_create, payment_method_attach  # noqa: E402
-from integrations.sandbox.control import SandboxControl  # noqa: E402
 from integrations.services import connection_create_from_key, webhook_secret_set  # noqa: E402
 from portal.models import Contact, Workspace  # noqa: E402
 

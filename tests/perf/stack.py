@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from integrations.sandbox.control import SandboxControl
+from stripe_sandbox.control import SandboxControl
+
 from tests.loopback import free_port, gunicorn_no_control_socket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,14 +126,14 @@ def _spawn(args: list[str], env: dict, log: Path) -> subprocess.Popen:
 
 
 class Sandbox:
-    """`manage.py stripe_sandbox` in memory, as dev.py starts it."""
+    """The `stripe-sandbox` command in memory, as dev.py starts it."""
 
     def __init__(self, logs: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.control = SandboxControl(self.url)
         self.process = _spawn(
-            [sys.executable, "manage.py", "stripe_sandbox", "--port", str(self.port),
+            [str(Path(sys.executable).with_name("stripe-sandbox")), "--port", str(self.port),
              "--data-file", ""],
             base_env(), logs / "sandbox.log",
         )  # fmt: skip

@@ -1,17 +1,26 @@
-"""The demo data: everything the README promises, and loading it twice adds nothing."""
+"""The demo data: everything the README promises, and loading it twice adds nothing.
+
+The demo Stripe keys come from dev.py, which registers them with the sandbox and hands them to
+`manage.py demo_data` in DEMO_STRIPE_SECRET_KEY / DEMO_STRIPE_PUBLISHABLE_KEY (the `demo_keys`
+fixture does the same).
+"""
 
 from __future__ import annotations
 
 import io
 
+import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+import dev
 from automation.models import Calendar, Form, Workflow, WorkflowVersion
 from integrations.models import StripeConnection
-from portal.management.commands.demo_data import DEMO_SECRET_KEY, PASSWORD
+from portal.management.commands.demo_data import PASSWORD
 from portal.models import Contact, Membership, OrgUnit, Role, Workspace
 from portal.permissions import workspace_permissions
+
+DEMO_SECRET_KEY = dev.DEMO_STRIPE_SECRET_KEY
 
 MODELS = [get_user_model(), Workspace, OrgUnit, Role, Membership, Contact, StripeConnection,
           Form, Calendar, Workflow, WorkflowVersion]  # fmt: skip
@@ -21,7 +30,33 @@ def _counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-def test_demo_data_has_the_promised_people_units_connection_and_customers(sandbox, db):
+def _register_demo_keys(sandbox):
+    sandbox.control.register_key(
+        dev.DEMO_STRIPE_SECRET_KEY,
+        publishable_key=dev.DEMO_STRIPE_PUBLISHABLE_KEY,
+        account=dev.DEMO_STRIPE_ACCOUNT,
+    )
+
+
+@pytest.fixture
+def demo_keys(sandbox, monkeypatch):
+    """What `python3 dev.py` does before `manage.py demo_data`."""
+    _register_demo_keys(sandbox)
+    monkeypatch.setenv("DEMO_STRIPE_SECRET_KEY", dev.DEMO_STRIPE_SECRET_KEY)
+    monkeypatch.setenv("DEMO_STRIPE_PUBLISHABLE_KEY", dev.DEMO_STRIPE_PUBLISHABLE_KEY)
+
+
+def test_dev_py_registers_the_demo_keys_with_the_sandbox(sandbox, monkeypatch):
+    monkeypatch.setattr(dev, "SANDBOX_URL", sandbox.url)
+    dev.register_demo_keys()  # through the sandbox's control command line
+    account = sandbox.client(DEMO_SECRET_KEY).v1.accounts.retrieve_current()
+    assert (account.id, account.settings.dashboard.display_name) == (
+        "acct_1AcmeDentalDemo",
+        "Acme Dental",
+    )
+
+
+def test_demo_data_has_the_promised_people_units_connection_and_customers(sandbox, demo_keys, db):
     call_command("demo_data", stdout=io.StringIO())
     acme = Workspace.objects.get(slug="acme-dental")
     assert list(acme.org_units.values_list("path", flat=True)) == [
@@ -52,7 +87,7 @@ def test_demo_data_has_the_promised_people_units_connection_and_customers(sandbo
         assert customer.invoice_settings.default_payment_method == cards[0].id
 
 
-def test_loading_the_demo_data_twice_duplicates_nothing(sandbox, db):
+def test_loading_the_demo_data_twice_duplicates_nothing(sandbox, demo_keys, db):
     call_command("demo_data", stdout=io.StringIO())
     first = _counts()
     ids = sorted(Contact.objects.values_list("stripe_customer_id", flat=True))
@@ -63,9 +98,10 @@ def test_loading_the_demo_data_twice_duplicates_nothing(sandbox, db):
     assert len(customers) == 3
 
 
-def test_a_sandbox_that_lost_its_data_gets_the_customers_again(sandbox, db):
+def test_a_sandbox_that_lost_its_data_gets_the_customers_again(sandbox, demo_keys, db):
     call_command("demo_data", stdout=io.StringIO())
     sandbox.control.reset()
+    _register_demo_keys(sandbox)  # dev.py registers them on every start
     call_command("demo_data", stdout=io.StringIO())
     client = sandbox.client(DEMO_SECRET_KEY)
     for contact in Contact.objects.exclude(stripe_customer_id=""):
@@ -73,7 +109,7 @@ def test_a_sandbox_that_lost_its_data_gets_the_customers_again(sandbox, db):
 
 
 def test_the_demo_lead_form_charges_the_client_the_lead_fee_through_the_published_workflow(
-    sandbox, db, client, django_capture_on_commit_callbacks
+    sandbox, demo_keys, db, client, django_capture_on_commit_callbacks
 ):
     """Pay per lead as the README tells it: any lead on the form charges the client (Acme's
     lead-fee customer) the fixed fee; what the lead types chooses neither payer nor amount."""
@@ -94,7 +130,7 @@ def test_the_demo_lead_form_charges_the_client_the_lead_fee_through_the_publishe
     assert Contact.objects.get(email="jane.cooper@example.com").name == "Jane Cooper"
 
 
-def test_an_earlier_demos_lead_pays_workflow_is_rebuilt_as_client_pays(sandbox, db):
+def test_an_earlier_demos_lead_pays_workflow_is_rebuilt_as_client_pays(sandbox, demo_keys, db):
     call_command("demo_data", stdout=io.StringIO())
     workflow = Workflow.objects.get(name="Pay per lead")
     old = workflow.definition
@@ -106,3 +142,34 @@ def test_an_earlier_demos_lead_pays_workflow_is_rebuilt_as_client_pays(sandbox, 
     step = workflow.published_version.definition["steps"][0]
     assert step["config"]["customer_id"] == client_contact.stripe_customer_id
     assert workflow.published_version.number == 2
+
+
+def test_the_keys_can_be_options_too(sandbox, db):
+    _register_demo_keys(sandbox)
+    call_command(
+        "demo_data",
+        secret_key=dev.DEMO_STRIPE_SECRET_KEY,
+        publishable_key=dev.DEMO_STRIPE_PUBLISHABLE_KEY,
+        stdout=io.StringIO(),
+    )
+    connection = Workspace.objects.get(slug="acme-dental").stripe_connections.get()
+    assert connection.account_id == "acct_1AcmeDentalDemo"
+    assert connection.publishable_key == dev.DEMO_STRIPE_PUBLISHABLE_KEY
+
+
+def test_without_keys_there_is_no_demo_stripe_data(sandbox, db, monkeypatch):
+    monkeypatch.delenv("DEMO_STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("DEMO_STRIPE_PUBLISHABLE_KEY", raising=False)
+    out = io.StringIO()
+    call_command("demo_data", stdout=out)
+    assert "no demo Stripe data" in out.getvalue()
+    assert "Demo data is ready." in out.getvalue()
+    assert not StripeConnection.objects.exists()
+    assert not Contact.objects.exclude(stripe_customer_id="").exists()
+    assert Workspace.objects.filter(slug="acme-dental").exists()
+
+
+def test_a_key_the_sandbox_does_not_know_is_refused_with_a_hint(sandbox, db):
+    with pytest.raises(CommandError, match="dev.py registers it"):
+        call_command("demo_data", secret_key=DEMO_SECRET_KEY, stdout=io.StringIO())
+    assert not StripeConnection.objects.exists()

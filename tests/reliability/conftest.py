@@ -12,10 +12,10 @@ import json
 import time
 
 from django.db import transaction
+from stripe_sandbox.webhooks import sign
 
 from integrations.events import event_process, event_receive
 from integrations.models import StripeEvent, WebhookEndpoint
-from integrations.sandbox.webhooks import sign
 from tests.invoices import conftest as invoice_fixtures
 
 HOOK_SECRET = "whsec_reliability_0123456789"

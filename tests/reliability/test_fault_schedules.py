@@ -41,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from stripe_sandbox.state import STATE
 
 from automation.engine import run_execute, stale_after
 from automation.models import Run, StepRun
@@ -49,7 +50,6 @@ from billing.models import Payment
 from billing.services import charges
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.payments import payment_intent_create
-from integrations.sandbox.state import STATE
 from invoices.models import Invoice, InvoicePayment, PayerProfile
 from invoices.payments import invoice_pay_card, payer_customer
 from portal.models import Contact

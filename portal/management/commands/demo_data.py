@@ -1,20 +1,27 @@
-"""Load the demo data; running it again changes nothing that is already there."""
+"""Load the demo data; running it again changes nothing that is already there.
+
+The demo workspace is connected to Stripe with the keys given (``--secret-key`` and
+``--publishable-key``, or DEMO_STRIPE_SECRET_KEY and DEMO_STRIPE_PUBLISHABLE_KEY), and only
+when STRIPE_API_BASE is the local sandbox: ``python3 dev.py`` registers the demo account's keys
+with the sandbox it starts and passes them here. Without keys there is no demo Stripe data.
+"""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlparse
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from automation.demo import demo_automation
-from integrations.gateway.client import credentials_for
+from integrations.gateway.accounts import account_retrieve
+from integrations.gateway.client import Credentials, credentials_for
 from integrations.gateway.customers import customer_create, customer_retrieve, payment_method_attach
 from integrations.gateway.errors import NOT_FOUND, GatewayError
 from integrations.models import StripeConnection
-from integrations.sandbox.control import SandboxControl
 from integrations.services import connection_create_from_key
 from portal import perms
 from portal.models import Contact, Membership, OrgUnit, Workspace
@@ -27,15 +34,6 @@ USERS = {
     "owner@agency.test": ("Olivia", "Owner"),
     "staff@acme.test": ("Sam", "Staff"),
     "payer@acme.test": ("Pat", "Payer"),
-}
-DEMO_SECRET_KEY = "sk_test_51AcmeDentalDemoKey000000004242"
-DEMO_PUBLISHABLE_KEY = "pk_test_51AcmeDentalDemoKey000000004242"
-DEMO_ACCOUNT = {
-    "id": "acct_1AcmeDentalDemo",
-    "name": "Acme Dental",
-    "country": "US",
-    "default_currency": "usd",
-    "email": "billing@acme.test",
 }
 CONTACTS = [
     # name, e-mail, phone, custom fields, test card to save (None: no Stripe customer)
@@ -58,7 +56,22 @@ def _is_sandbox(base: str) -> bool:
 class Command(BaseCommand):
     help = "Create the demo agency, workspaces, users, Stripe connection and contacts (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--secret-key",
+            help="the demo Stripe account's secret key (default: DEMO_STRIPE_SECRET_KEY); "
+            "without one there is no demo Stripe data",
+        )
+        parser.add_argument(
+            "--publishable-key",
+            help="its publishable key (default: DEMO_STRIPE_PUBLISHABLE_KEY)",
+        )
+
     def handle(self, *args, **options):
+        secret_key = options["secret_key"] or os.environ.get("DEMO_STRIPE_SECRET_KEY", "")
+        publishable_key = options["publishable_key"] or os.environ.get(
+            "DEMO_STRIPE_PUBLISHABLE_KEY", ""
+        )
         users = {email: self._user(email, *names) for email, names in USERS.items()}
         with transaction.atomic():
             acme = self._workspace("Acme Dental", "acme-dental")
@@ -73,7 +86,7 @@ class Command(BaseCommand):
             bright_roles = builtin_roles_ensure(workspace=bright)
             self._member(bright, users["owner@agency.test"], bright_roles[perms.OWNER], None)
             contacts = [self._contact(acme, *row[:4]) for row in [*CONTACTS, CLIENT]]
-        connection = self._connection(acme)
+        connection = self._connection(acme, secret_key, publishable_key)
         if connection is not None:
             for contact, row in zip(contacts, [*CONTACTS, CLIENT], strict=True):
                 if row[4]:
@@ -120,21 +133,31 @@ class Command(BaseCommand):
             defaults={"name": name, "phone": phone, "custom_fields": custom},
         )[0]
 
-    def _connection(self, workspace: Workspace) -> StripeConnection | None:
-        base = settings.STRIPE_API_BASE
-        if not _is_sandbox(base):
+    def _connection(
+        self, workspace: Workspace, secret_key: str, publishable_key: str
+    ) -> StripeConnection | None:
+        if not secret_key:
+            self.stdout.write(
+                "No demo Stripe keys (DEMO_STRIPE_SECRET_KEY or --secret-key; python3 dev.py "
+                "passes them): no demo Stripe data."
+            )
+            return None
+        if not _is_sandbox(settings.STRIPE_API_BASE):
             self.stdout.write("STRIPE_API_BASE is not the local sandbox: no demo Stripe data.")
             return None
-        SandboxControl(base).register_key(
-            DEMO_SECRET_KEY, publishable_key=DEMO_PUBLISHABLE_KEY, account=DEMO_ACCOUNT
-        )
-        existing = workspace.stripe_connections.filter(account_id=DEMO_ACCOUNT["id"]).first()
+        try:
+            account = account_retrieve(Credentials(secret_key=secret_key))
+        except GatewayError as error:
+            # E.g. a sandbox that lost its data forgot the key: register it again first.
+            raise CommandError(
+                f"The Stripe sandbox refused the demo key: {error.message} (python3 dev.py "
+                "registers it with the sandbox before loading the demo data)."
+            ) from None
+        existing = workspace.stripe_connections.filter(account_id=account.id).first()
         if existing:
             return existing
         return connection_create_from_key(
-            workspace=workspace,
-            secret_key=DEMO_SECRET_KEY,
-            publishable_key=DEMO_PUBLISHABLE_KEY,
+            workspace=workspace, secret_key=secret_key, publishable_key=publishable_key
         )
 
     def _stripe_customer(self, connection, contact: Contact, card: str) -> None:
