@@ -21,3 +21,42 @@ def q_cluster_retry(app_configs, **kwargs):
             )
         ]
     return []
+
+
+# A Fernet key is derived from each FERNET_KEYS entry; the entry is the only secret, so it
+# must be as hard to guess as a random 32-byte key written out (dev.py writes 43 characters).
+MIN_FERNET_KEY_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 12
+
+
+def fernet_key_weakness(key: str) -> str:
+    """Why `key` is too weak to encrypt Stripe keys with ("" when it is strong enough)."""
+    if len(key) < MIN_FERNET_KEY_LENGTH:
+        return f"it has {len(key)} characters; use at least {MIN_FERNET_KEY_LENGTH} random ones"
+    if len(set(key)) < MIN_DISTINCT_CHARACTERS:
+        return "it repeats a few characters; use random ones"
+    if key.startswith("dev-only-") or key.startswith("test-"):
+        return "it is a development or test key"
+    return ""
+
+
+@register()
+def fernet_keys_strength(app_configs, **kwargs):
+    """Out of development, every key that encrypts the stored Stripe keys must be strong."""
+    if settings.DEBUG:
+        return []
+    errors = []
+    for position, key in enumerate(settings.FERNET_KEYS, start=1):
+        why = fernet_key_weakness(key)
+        if why:
+            errors.append(
+                Error(
+                    f"FERNET_KEYS entry {position} is too weak: {why}.",
+                    hint="Generate one with: python3 -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))' (keep the old key after it to rotate).",
+                    id="portal.E002",
+                )
+            )
+    if not settings.FERNET_KEYS:
+        errors.append(Error("FERNET_KEYS is empty.", id="portal.E002"))
+    return errors

@@ -7,7 +7,11 @@ import tempfile
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("FERNET_KEYS", "test-fernet-key-one,test-fernet-key-two")
+# Two keys (rotation), long and varied enough for the FERNET_KEYS check; for tests only.
+os.environ.setdefault(
+    "FERNET_KEYS",
+    "tests-only-Zq8vN3kR7pL2xW5yT9mB4cH6jD0fG1sA,tests-only-Mw4eQ7tY1uI9oP3aS6dF8gH2jK5lZ0x",
+)
 
 from portal.settings import *  # noqa: E402, F403
 from portal.settings import Q_CLUSTER  # noqa: E402
