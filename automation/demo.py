@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from automation.definition import steps_of
 from automation.models import Calendar, Form, Workflow
 from automation.services import workflows as wf
 from automation.services.calendars import calendar_save
@@ -67,13 +68,13 @@ def _pay_per_lead(workspace: Workspace, form: Form, connection, customer_id: str
         "currency": "usd",
     }
     if workflow is not None:
-        steps = (workflow.definition or {}).get("steps") or []
+        steps = steps_of(workflow.definition)
         if steps and (steps[0].get("config") or {}).get("customer_id") == customer_id:
             return  # already the client-pays demo
     else:
         workflow = wf.workflow_create(workspace=workspace, name="Pay per lead")
     wf.trigger_set(workflow=workflow, type="form_submitted", config={"forms": [str(form.uuid)]})
-    for step in list((workflow.definition or {}).get("steps") or []):
+    for step in list(steps_of(workflow.definition)):
         wf.step_remove(workflow=workflow, key=step["key"])
     step = wf.step_add(workflow=workflow, type="stripe_one_time_charge")
     wf.step_update(

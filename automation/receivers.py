@@ -3,6 +3,7 @@ trigger matches their family; a connection about to be removed lists the workflo
 
 from __future__ import annotations
 
+from automation.definition import steps_walk
 from automation.models import Workflow
 from automation.services.runs import runs_start_for_trigger
 from portal.models import Contact
@@ -53,20 +54,13 @@ def on_stripe_event(event) -> None:
     )
 
 
-def _steps(steps: list):
-    for step in steps or []:
-        yield step
-        yield from _steps(step.get("then"))
-        yield from _steps(step.get("else"))
-
-
 def _uses(definition: dict, connection_uuid: str) -> bool:
     trigger = (definition or {}).get("trigger") or {}
     if (trigger.get("config") or {}).get("connection") == connection_uuid:
         return True
     return any(
-        (step.get("config") or {}).get("connection") == connection_uuid
-        for step in _steps((definition or {}).get("steps"))
+        (placed.step.get("config") or {}).get("connection") == connection_uuid
+        for placed in steps_walk(definition)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from automation import registry
+from automation.definition import BRANCHES
 from automation.models import Run
 from portal.money import CURRENCIES, format_amount, parse_amount
 
@@ -38,7 +39,7 @@ class StepAddForm(forms.Form):
         if not value:
             return None
         key, _, side = value.rpartition(":")
-        if not key or side not in ("then", "else"):
+        if not key or side not in BRANCHES:
             raise forms.ValidationError("Not a branch.")
         return key, side
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from automation import definition as tree
 from automation import registry
 from automation.actions import safety
 from automation.models import Run, Workflow, WorkflowVersion
@@ -22,72 +22,11 @@ from automation.services.runs import run_enqueue
 from automation.variables import variables_in
 from portal.money import format_amount
 
-BRANCHES = ("then", "else")
 # How many contacts are read to find the custom keys the variable picker offers.
 CUSTOM_KEYS_SAMPLE = 500
 
 
-# --- the definition's tree -------------------------------------------------------------------
-
-
-def empty_definition() -> dict:
-    return {"trigger": None, "steps": []}
-
-
-def steps_walk(steps: list) -> Iterator[dict]:
-    """Every step, depth first, in execution order (branch steps after their if/else)."""
-    for step in steps:
-        yield step
-        for branch in BRANCHES:
-            if branch in step:
-                yield from steps_walk(step[branch])
-
-
-def step_find(definition: dict, key: str) -> tuple[list, int]:
-    """The list holding the step `key` and its index there; ValidationError if none."""
-
-    def search(steps: list):
-        for index, step in enumerate(steps):
-            if step["key"] == key:
-                return steps, index
-            for branch in BRANCHES:
-                found = search(step.get(branch) or [])
-                if found:
-                    return found
-        return None
-
-    found = search(definition.get("steps") or [])
-    if found is None:
-        raise ValidationError("This step is not in the workflow (any more).", code="no_step")
-    return found
-
-
-def steps_above(definition: dict, key: str) -> list[dict]:
-    """The steps that have run when step `key` starts: those before it in its list and, for a
-    step inside a branch, the if/else step and everything above that. Never steps below it,
-    nor steps inside an earlier if/else's branches (only one of them runs)."""
-
-    def search(steps: list, above: list) -> list | None:
-        for index, step in enumerate(steps):
-            if step["key"] == key:
-                return above + steps[:index]
-            for branch in BRANCHES:
-                found = search(step.get(branch) or [], above + steps[: index + 1])
-                if found is not None:
-                    return found
-        return None
-
-    return search(definition.get("steps") or [], []) or []
-
-
-def _unique_key(definition: dict, type: str) -> str:
-    taken = {step["key"] for step in steps_walk(definition.get("steps") or [])}
-    if type not in taken:
-        return type
-    number = 2
-    while f"{type}_{number}" in taken:
-        number += 1
-    return f"{type}_{number}"
+# --- steps' settings, the draft's row (the tree itself: automation.definition) -----------------
 
 
 def config_initial(action, config: dict) -> dict:
@@ -167,7 +106,7 @@ def workflow_create(*, workspace, name: str) -> Workflow:
     return Workflow.objects.create(
         workspace=workspace,
         name=_clean_name(name),
-        definition=empty_definition(),
+        definition=tree.empty_definition(),
         max_amount_per_charge=NEW_WORKFLOW_MAX_PER_CHARGE,
     )
 
@@ -184,7 +123,7 @@ def workflow_duplicate(*, workflow: Workflow) -> Workflow:
     return Workflow.objects.create(
         workspace=workflow.workspace,
         name=f"Copy of {workflow.name}"[:120],
-        definition=copy.deepcopy(workflow.definition or empty_definition()),
+        definition=copy.deepcopy(workflow.definition or tree.empty_definition()),
         max_amount_per_charge=workflow.max_amount_per_charge,
         max_amount_per_day=workflow.max_amount_per_day,
         safety_currency=workflow.safety_currency,
@@ -241,7 +180,7 @@ def trigger_set(*, workflow: Workflow, type: str, config: dict) -> Workflow:
     if type not in registry.TRIGGERS:
         raise ValidationError(f"There is no trigger {type!r}.")
     locked = _locked(workflow)
-    locked.definition = {**(locked.definition or empty_definition()),
+    locked.definition = {**(locked.definition or tree.empty_definition()),
                          "trigger": {"type": type, "config": config}}  # fmt: skip
     _save_definition(workflow, locked)
     return workflow
@@ -264,33 +203,15 @@ def step_add(
         raise ValidationError(f"There is no action {type!r}.")
     action = registry.action(type)
     locked = _locked(workflow)
-    definition = locked.definition or empty_definition()
-    definition.setdefault("steps", [])
-    steps = definition["steps"]
-    if branch is not None:
-        parent_key, side = branch
-        holder, index = step_find(definition, parent_key)
-        parent = holder[index]
-        if side not in BRANCHES or side not in parent:
-            raise ValidationError("Steps can only be added to the branches of an if/else step.")
-        steps = parent[side]
-    step = {
-        "key": _unique_key(definition, type),
-        "type": type,
-        "name": action.label,
-        "config": _default_config(action, workflow.workspace),
-    }
-    if action.kind == "branch":
-        step.update(then=[], **{"else": []})
-    if after is None:
-        steps.append(step)
-    elif after == "":
-        steps.insert(0, step)
-    else:
-        index = next((i for i, s in enumerate(steps) if s["key"] == after), None)
-        if index is None:
-            raise ValidationError("The step to add after is not there (any more).")
-        steps.insert(index + 1, step)
+    definition = locked.definition or tree.empty_definition()
+    step = tree.step_new(
+        key=tree.step_key_new(definition, type),
+        type=type,
+        name=action.label,
+        config=_default_config(action, workflow.workspace),
+        branching=action.kind == "branch",
+    )
+    tree.step_insert(definition, step, branch=branch, after=after)
     locked.definition = definition
     _save_definition(workflow, locked)
     return step
@@ -303,18 +224,17 @@ def step_update(*, workflow: Workflow, key: str, name: str, config: dict) -> dic
     if not name:
         raise ValidationError({"name": "Give the step a name."})
     locked = _locked(workflow)
-    holder, index = step_find(locked.definition, key)
-    holder[index] = {**holder[index], "name": name[:120], "config": config}
+    step = {**tree.step_find(locked.definition, key).step, "name": name[:120], "config": config}
+    tree.step_replace(locked.definition, key, step)
     _save_definition(workflow, locked)
-    return holder[index]
+    return step
 
 
 @transaction.atomic
 def step_remove(*, workflow: Workflow, key: str) -> dict:
     """Remove a step (an if/else step with its branches)."""
     locked = _locked(workflow)
-    holder, index = step_find(locked.definition, key)
-    removed = holder.pop(index)
+    removed = tree.step_remove(locked.definition, key)
     _save_definition(workflow, locked)
     return removed
 
@@ -325,10 +245,7 @@ def step_move(*, workflow: Workflow, key: str, direction: str) -> None:
     if direction not in ("up", "down"):
         raise ValidationError("Move a step up or down.")
     locked = _locked(workflow)
-    holder, index = step_find(locked.definition, key)
-    other = index - 1 if direction == "up" else index + 1
-    if 0 <= other < len(holder):
-        holder[index], holder[other] = holder[other], holder[index]
+    if tree.step_move(locked.definition, key, -1 if direction == "up" else 1):
         _save_definition(workflow, locked)
 
 
@@ -351,7 +268,7 @@ def workflow_problems(workflow: Workflow) -> list[str]:
     trigger = definition.get("trigger") or {}
     if trigger.get("type") not in registry.TRIGGERS:
         problems.append("Add a trigger: what starts this workflow.")
-    steps = list(steps_walk(definition.get("steps") or []))
+    steps = [placed.step for placed in tree.steps_walk(definition)]
     if not steps:
         problems.append("Add at least one action.")
     for step in steps:
@@ -365,7 +282,7 @@ def workflow_problems(workflow: Workflow) -> list[str]:
         uncapped = step_safety_problem(workflow=workflow, step=step)
         if uncapped:
             problems.append(f"Step “{name}”: {uncapped}")
-        above = {s["key"] for s in steps_above(definition, step["key"])}
+        above = {s["key"] for s in tree.steps_above(definition, step["key"])}
         for path in sorted(variables_in(step.get("config") or {})):
             parts = path.split(".")
             if parts[0] == "steps" and (len(parts) < 2 or parts[1] not in above):
@@ -453,7 +370,7 @@ test_run_start.__test__ = False  # not a test, whatever pytest thinks of its nam
 def variables_for_step(*, workflow: Workflow, key: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """What the picker offers in step `key`: groups of (label, path), Contact, Trigger, Steps.
 
-    Steps are only those that have run when this one starts (see `steps_above`).
+    Steps are only those that have run when this one starts (`definition.steps_above`).
     """
     definition = workflow.definition or {}
     contact = [
@@ -473,7 +390,7 @@ def variables_for_step(*, workflow: Workflow, key: str) -> list[tuple[str, list[
         outputs = registry.trigger(trigger_type).outputs
         groups.append(("Trigger", [(o, f"trigger.{o}") for o in outputs]))
     step_vars = []
-    for step in steps_above(definition, key):
+    for step in tree.steps_above(definition, key):
         if step.get("type") not in registry.ACTIONS:
             continue
         for field in registry.action(step["type"]).output_fields():

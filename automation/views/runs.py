@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from automation.definition import branches_of, steps_of
 from automation.models import Run, StepRun, Workflow
 from automation.services.runs import run_retry_from_failed
 from automation.workflow_forms import RunFilterForm
@@ -125,27 +126,28 @@ def retry_note(step: StepRun) -> str:
     return _NOT_RETRIED.get(step.error_code, "Not retried.")
 
 
+_SIDE_WORDS = {"then": "Yes", "else": "No"}
+
+
 def _to_come(run: Run, started: dict, steps=None, branch: str = "") -> list[dict]:
     """The steps of the run's workflow that have not started yet, in order. Below an if/else
     that has decided, its taken side only; below one still to come, both sides, each saying
     which branch it is on (only one of them will run)."""
     if steps is None:
-        definition = run.test_definition if run.is_test else run.version.definition
-        steps = (definition or {}).get("steps") or []
+        steps = steps_of(run.definition)
     pending = []
     for step in steps:
         step_run = started.get(step.get("key"))
         if step_run is None:
             pending.append({"name": step.get("name") or step.get("type"), "type": step.get("type"),
                             "branch": branch})  # fmt: skip
-        sides = [("then", "Yes"), ("else", "No")]
-        if step_run is not None and step_run.status == StepRun.Status.SUCCEEDED:
-            taken = step_run.outputs.get("branch")
-            sides = [(side, "") for side, _ in sides if side == taken]
+        decided = step_run is not None and step_run.status == StepRun.Status.SUCCEEDED
         label = step.get("name") or step.get("key")
-        for side, word in sides:
-            on = f"only on the “{word}” branch of “{label}”" if word else branch
-            pending += _to_come(run, started, step.get(side) or [], on)
+        for side, inner in branches_of(step):
+            if decided and side != step_run.outputs.get("branch"):
+                continue
+            on = branch if decided else f"only on the “{_SIDE_WORDS[side]}” branch of “{label}”"
+            pending += _to_come(run, started, inner, on)
     return pending
 
 

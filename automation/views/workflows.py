@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from automation import registry
+from automation.definition import branches_of, step_find, steps_of
 from automation.models import Run, Workflow
 from automation.services import workflows as services
 from automation.workflow_forms import (
@@ -71,10 +72,9 @@ def _step_cards(workflow: Workflow, steps: list, selected: str) -> list[dict]:
                 {
                     "ref": f"{step['key']}:{side}",
                     "label": "If the condition holds" if side == "then" else "Otherwise",
-                    "cards": _step_cards(workflow, step[side], selected),
+                    "cards": _step_cards(workflow, inner, selected),
                 }
-                for side in services.BRANCHES
-                if side in step
+                for side, inner in branches_of(step)
             ],  # fmt: skip
         }
         cards.append(card)
@@ -99,7 +99,7 @@ def _render_builder(request: PortalRequest, workflow: Workflow, panel: str = "",
         "trigger": trigger_info,
         "recent_tests": workflow.runs.filter(is_test=True)[:5] if panel == "test" else (),
         "cards": _step_cards(
-            workflow, workflow.definition.get("steps") or [], context.get("step", {}).get("key", "")
+            workflow, steps_of(workflow.definition), context.get("step", {}).get("key", "")
         ),  # fmt: skip
         "panel": panel,
         "can_publish": perms.WORKFLOW_PUBLISH in request.workspace_perms,
@@ -311,10 +311,9 @@ def _step_panel(request: PortalRequest, workflow: Workflow, step: dict, data, **
 
 def _step_or_404(workflow: Workflow, key: str) -> dict:
     try:
-        holder, index = services.step_find(workflow.definition or {}, key)
+        return step_find(workflow.definition, key).step
     except ValidationError:
         raise Http404("No such step.") from None
-    return holder[index]
 
 
 @workspace_view(perms.WORKFLOW_EDIT)

@@ -19,6 +19,7 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
+from automation.definition import steps_walk
 from automation.models import Run, StepRun, Workflow
 from automation.services import workflows as wf
 from billing.models import Payment, PaymentLink
@@ -148,7 +149,7 @@ def runs_add(workflow: Workflow, count: int, *, step_runs: int, contacts: list[C
     if count < 1:
         return 0
     version = workflow.published_version
-    steps = version.definition["steps"]
+    steps = [placed.step for placed in steps_walk(version.definition)]
     people = cycle([c.pk for c in contacts] or [None])
     now = timezone.now()
     batch = uuid.uuid4().hex  # names this call's runs, to read their ids back
