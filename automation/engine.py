@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -23,8 +22,9 @@ from django.utils import timezone
 
 from automation import registry
 from automation.actions.base import ActionContext, ActionError, StopRun
+from automation.definition import branch_steps, steps_of
 from automation.models import Run, StepRun
-from automation.services.runs import contact_variables
+from automation.services.runs import contact_variables, stale_after
 from automation.variables import ResolutionError, resolve
 
 logger = logging.getLogger(__name__)
@@ -34,15 +34,6 @@ class StepFailed(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code, self.message = code, message
-
-
-def stale_after() -> timedelta:
-    """A claim older than the longest a task may run belongs to a worker that died.
-
-    django-q2 kills a task at `timeout`; the ORM broker hands an unacknowledged task out
-    again after `retry` (> timeout + 5, see portal.checks), by which time the claim is stale.
-    """
-    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)
 
 
 def _claim(run_pk: int) -> bool:
@@ -66,7 +57,7 @@ def run_execute(*, run_pk: int) -> None:
     context = {"contact": contact_variables(run.contact), "trigger": run.trigger, "steps": {}}
     status, code, message = Run.Status.SUCCEEDED, "", ""
     try:
-        _walk(run, run.definition.get("steps") or [], context, [0])
+        _walk(run, steps_of(run.definition), context, [0])
     except StopRun as stop:
         status, message = Run.Status.STOPPED, stop.message
     except StepFailed as failed:
@@ -83,7 +74,7 @@ def _walk(run: Run, steps: list, context: dict, position: list[int]) -> None:
         outputs = _execute_step(run, step, action, context, position[0])
         context["steps"][step["key"]] = outputs
         if action.kind == "branch":
-            _walk(run, step.get(outputs.get("branch")) or [], context, position)
+            _walk(run, branch_steps(step, outputs.get("branch")), context, position)
 
 
 def _settings(run: Run) -> dict:

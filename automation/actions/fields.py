@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from automation.actions import safety
 from automation.actions.base import ActionConfigForm, ActionError
 from automation.variables import VARIABLE
 from portal.money import CURRENCIES, check_chargeable, parse_amount
@@ -100,8 +101,6 @@ class AmountConfigForm(StripeConfigForm):
 def charge_amount(inputs: dict, ctx) -> tuple[int, str]:
     """(minor units, currency) of the step's amount, checked against Stripe's bounds and the
     workflow's safety settings; ActionError VALIDATION_ERROR before any Stripe call."""
-    from automation.actions import safety
-
     currency = (inputs.get("currency") or "usd").lower()
     try:
         amount = amount_to_minor(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from automation import registry
 from automation.actions.base import ActionContext, ActionError
 from automation.models import StepRun, Workflow
 from automation.variables import variables_in
@@ -34,8 +35,6 @@ def visitor_fed(*, trigger_type: str | None, config: dict) -> list[str]:
     On a trigger a stranger fires, every variable is theirs: the trigger's fields directly,
     `contact.*` through the e-mail they typed, earlier steps' outputs through their inputs.
     """
-    from automation import registry  # the registry imports the actions
-
     if trigger_type not in registry.TRIGGERS or not registry.trigger(trigger_type).visitor_input:
         return []
     fed = {label for name, label in PAYER_FIELDS.items() if variables_in(config.get(name))}

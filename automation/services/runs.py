@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -14,6 +15,16 @@ from automation import registry
 from automation.models import Run, StepRun, Workflow, WorkflowVersion
 
 logger = logging.getLogger(__name__)
+
+
+def stale_after() -> timedelta:
+    """A claim older than the longest a task may run belongs to a worker that died.
+
+    django-q2 kills a task at `timeout`; the ORM broker hands an unacknowledged task out
+    again after `retry` (> timeout + 5, see portal.checks), by which time the claim is stale.
+    The engine claims runs past it; `runs_resume_stale` enqueues them again.
+    """
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)
 
 
 def contact_variables(contact) -> dict:
@@ -132,8 +143,6 @@ def runs_resume_stale() -> int:
     Scheduled every minute. Safe at any time: a run is executed by whoever claims it, and a
     claim only succeeds on a run nobody is executing.
     """
-    from automation.engine import stale_after  # the engine sits above this module
-
     now = timezone.now()
     stale = Run.objects.filter(
         Q(status=Run.Status.RUNNING, claimed_at__lt=now - stale_after())
