@@ -4,6 +4,8 @@ On the configuration under test: PostgreSQL + the Redis broker in CI's second pa
 scale-out set-up of the README), SQLite + the ORM broker in the first. Every run is executed
 exactly once (no task taken by both clusters, one Stripe charge per run, each step attempted
 once) and none is lost (every run succeeded), and both clusters did part of the work.
+
+Slow (two `qcluster` processes): `pytest -m "not slow"` leaves it out.
 """
 
 from __future__ import annotations
@@ -19,11 +21,27 @@ from automation.models import Run, StepRun
 from automation.services.runs import runs_start_for_trigger
 from integrations.services import connection_create_from_key
 from tests.automation.conftest import charge_step, publish, saved_customer
-from tests.automation.test_worker import Worker
+from tests.automation.test_worker import Worker, _wait
 from tests.factories import ContactFactory
 
 RUNS = 40
 TASK = re.compile(r"processing (\S+) 'automation\.tasks\.execute_run'")
+PROCESSES = 2  # worker processes per cluster
+
+pytestmark = pytest.mark.slow
+
+
+def _listening(log) -> bool:
+    """The cluster's log says its pusher is taking tasks from the queue and all its worker
+    processes are ready (django-q2's INFO lines)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return "pushing tasks at" in text and text.count("ready for work at") >= PROCESSES
+
+
+def _alive(clusters, logs) -> bool:
+    for cluster in clusters:
+        assert cluster.process.poll() is None, "a cluster died:\n" + _output(logs)
+    return True
 
 
 def _taken(log) -> list[str]:
@@ -48,9 +66,11 @@ def test_two_clusters_on_one_queue_run_every_run_exactly_once(sandbox, workspace
     monkeypatch.setattr(Conf, "SYNC", False)  # enqueue for the real workers
     monkeypatch.setattr(Conf, "CLUSTER_NAME", queue)
     logs = [tmp_path / "cluster-a.log", tmp_path / "cluster-b.log"]
-    clusters = [Worker(sandbox.url, queue, processes=2, log=log).start() for log in logs]
+    clusters = [Worker(sandbox.url, queue, processes=PROCESSES, log=log).start() for log in logs]
     try:
-        time.sleep(3)  # both clusters are listening before the burst, so both get work
+        # Both clusters listen before the burst, so both get work.
+        _wait(lambda: _alive(clusters, logs) and all(_listening(log) for log in logs), 60,
+              "both clusters to listen")  # fmt: skip
         runs = [
             run.pk
             for n in range(RUNS)
@@ -62,8 +82,7 @@ def test_two_clusters_on_one_queue_run_every_run_exactly_once(sandbox, workspace
         assert len(runs) == RUNS
         deadline = time.monotonic() + 180
         while Run.objects.filter(pk__in=runs, status="succeeded").count() < RUNS:
-            for cluster in clusters:
-                assert cluster.process.poll() is None, "a cluster died:\n" + _output(logs)
+            assert _alive(clusters, logs)
             assert time.monotonic() < deadline, _summary(runs) + _output(logs)
             time.sleep(0.5)
     finally:

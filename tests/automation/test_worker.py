@@ -1,4 +1,7 @@
-"""A real `qcluster` worker runs workflows; killing it mid-charge never charges twice."""
+"""A real `qcluster` worker runs workflows; killing it mid-charge never charges twice.
+
+Slow (a `qcluster` process per worker): `pytest -m "not slow"` leaves it out.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,7 @@ from django.conf import settings as django_settings
 from django.db import connection as db
 from django_q.conf import Conf
 
+from automation.engine import stale_after
 from automation.models import Run, StepRun
 from automation.services.runs import runs_resume_stale, runs_start_for_trigger
 from integrations.services import connection_create_from_key
@@ -23,6 +28,8 @@ from tests.factories import ContactFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT, RETRY = 4, 20  # seconds: a task is killed at TIMEOUT; the claim is stale after +5
+
+pytestmark = pytest.mark.slow
 
 
 def _database_url() -> str:
@@ -88,6 +95,19 @@ def _status(run: Run) -> str:
     return Run.objects.values_list("status", flat=True).get(pk=run.pk)
 
 
+def _answered(sandbox, path: str, count: int) -> bool:
+    """The sandbox has answered the first `count` POSTs to `path` (whoever was listening)."""
+    posts = sandbox.control.requests(path=path, method="POST")
+    return len(posts) >= count and all(p["status"] is not None for p in posts[:count])
+
+
+def _age_claim(run: Run, by) -> None:
+    """The run's claim as it is once `by` has passed (every process compares claimed_at with
+    its own clock)."""
+    claimed_at = Run.objects.values_list("claimed_at", flat=True).get(pk=run.pk)
+    Run.objects.filter(pk=run.pk).update(claimed_at=claimed_at - by)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_workflows_and_a_killed_one_never_charges_twice(
     sandbox, workspace, monkeypatch, settings
@@ -127,10 +147,13 @@ def test_a_real_worker_runs_workflows_and_a_killed_one_never_charges_twice(
         )  # fmt: skip
         workers[0].kill()
         assert _status(second) == "running"
-        time.sleep(2.5)  # Stripe finishes the charge the dead worker asked for
+        # Stripe finishes the charge the dead worker asked for; the answer reaches no one.
+        _wait(lambda: _answered(sandbox, "/v1/payment_intents", 2), 30, "Stripe's answer")
 
         workers.append(Worker(sandbox.url, queue).start())
-        time.sleep(TIMEOUT + 5.5)  # the dead worker's claim is stale now
+        assert runs_resume_stale() == 0  # a fresh claim is left to its worker
+        # TIMEOUT + 5 s later the dead worker's claim is stale (instead of waiting them out).
+        _age_claim(second, stale_after() + timedelta(seconds=1))
         assert runs_resume_stale() == 1  # the scheduled sweep
         _wait(lambda: _status(second) == "succeeded", 60, "the new worker to finish the run")
     finally:

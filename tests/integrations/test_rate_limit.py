@@ -209,6 +209,7 @@ def test_two_processes_share_one_bucket():
 RUNS = 24
 
 
+@pytest.mark.slow  # two qcluster worker processes
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_of_triggers_on_two_workers_succeeds_under_stripes_limit(
     sandbox, workspace, monkeypatch, tmp_path
