@@ -7,15 +7,14 @@ from django.urls import include, path
 from automation.views import public as automation_public
 from billing.views import public as billing_public
 from integrations.views import hooks, oauth
-from portal.forms import PortalPasswordResetForm
-from portal.views import contacts, health, home, members, org_units, roles
+from portal.views import contacts, health, home, members, org_units, password, roles
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(form_class=PortalPasswordResetForm),
+        password.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

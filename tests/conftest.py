@@ -24,6 +24,15 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counts live in the cache: each test starts with none (a test process runs
+    many tests from the same loopback address)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def workspace(db):
     return WorkspaceFactory(name="Acme", slug="acme")

@@ -213,3 +213,29 @@ def test_an_inactive_user_gets_no_reset_email(client, owner):
     client.post(reverse("password_reset"), {"email": "owner@acme.test"})
 
     assert mail.outbox == []
+
+
+def test_reset_links_to_one_address_are_limited_and_the_page_reads_the_same(client, owner):
+    """A dozen requests in a second sent a dozen e-mails; now the owner of the address gets
+    three an hour, and the asker sees the usual page either way."""
+    for n in range(5):
+        response = client.post(
+            reverse("password_reset"),
+            {"email": "owner@acme.test"},
+            REMOTE_ADDR=f"198.51.100.{n}",  # from several addresses: the e-mail's own limit
+        )
+        assert response.status_code == 302 and response.url == reverse("password_reset_done")
+    assert len(mail.outbox) == 3
+
+
+def test_one_address_asking_too_often_is_told_to_wait_and_nothing_is_sent(client, owner):
+    for n in range(5):
+        client.post(reverse("password_reset"), {"email": f"someone{n}@example.com"})
+    response = client.post(reverse("password_reset"), {"email": "owner@acme.test"})
+    assert response.status_code == 429
+    assert "Please wait 15 minutes" in response.text
+    assert mail.outbox == []
+    other = client.post(
+        reverse("password_reset"), {"email": "owner@acme.test"}, REMOTE_ADDR="203.0.113.9"
+    )
+    assert other.status_code == 302 and len(mail.outbox) == 1
