@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.core.checks import Error, register
 
@@ -59,4 +61,24 @@ def fernet_keys_strength(app_configs, **kwargs):
             )
     if not settings.FERNET_KEYS:
         errors.append(Error("FERNET_KEYS is empty.", id="portal.E002"))
+    return errors
+
+
+@register()
+def trusted_proxies_valid(app_configs, **kwargs):
+    """Every TRUSTED_PROXIES entry is an address or network (else every request would fail)."""
+    errors = []
+    for entry in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"TRUSTED_PROXIES entry {entry!r} is not an address or network.",
+                    hint="Write addresses (10.0.0.5) or networks (10.0.0.0/8), comma separated.",
+                    id="portal.E003",
+                )
+            )
+    if settings.TRUSTED_PROXY_COUNT < 0:
+        errors.append(Error("TRUSTED_PROXY_COUNT cannot be negative.", id="portal.E003"))
     return errors

@@ -8,16 +8,56 @@ integrations/gateway/rate_limit.py.)
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from functools import cache
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache as counts
 from django.http import HttpRequest
 
 
 def client_address(request: HttpRequest) -> str:
-    """REMOTE_ADDR, not X-Forwarded-For: a client can write any X-Forwarded-For it likes.
-    Behind a proxy, the proxy must set REMOTE_ADDR to the client's address."""
-    return request.META.get("REMOTE_ADDR", "")
+    """The address of the client, for the rate limits and the log-in lock-out alike.
+
+    Directly on the internet (no trusted proxies configured) it is REMOTE_ADDR: anyone can
+    write an X-Forwarded-For. Behind proxies, each appends the address it got the request
+    from to X-Forwarded-For, so the header is read from the right, and only across hops the
+    settings trust: TRUSTED_PROXY_COUNT proxies in front of the portal, or the addresses in
+    TRUSTED_PROXIES (networks allowed). Whatever the client wrote at the left is never taken.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    count, trusted = settings.TRUSTED_PROXY_COUNT, _networks(tuple(settings.TRUSTED_PROXIES))
+    if not count and not trusted:
+        return remote
+    if trusted and not _within(remote, trusted):
+        return remote  # not sent by one of our proxies: its header means nothing
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    chain = [h for h in hops if h] + [remote]
+    if count:
+        # The last `count` entries are our proxies (REMOTE_ADDR the nearest); the one before
+        # them is the client. Fewer entries: the request skipped a proxy, trust none.
+        candidate = chain[-count - 1] if len(chain) > count else remote
+    else:
+        candidate = next((h for h in reversed(chain) if not _within(h, trusted)), chain[0])
+    return candidate if _address(candidate) else remote
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+@cache
+def _networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in entries if e.strip())
+
+
+def _within(text: str, networks: tuple) -> bool:
+    address = _address(text)
+    return address is not None and any(address in network for network in networks)
 
 
 @dataclass(frozen=True)
@@ -32,14 +72,14 @@ class RateLimit:
     def hit(self, key: str) -> bool:
         """Count a hit; True when the key has now had more than `limit` in its window."""
         name = self._cache_key(key)
-        cache.add(name, 0, timeout=self.window)  # the window starts with the first hit
+        counts.add(name, 0, timeout=self.window)  # the window starts with the first hit
         try:
-            return cache.incr(name) > self.limit
+            return counts.incr(name) > self.limit
         except ValueError:  # expired between add and incr
-            cache.add(name, 1, timeout=self.window)
+            counts.add(name, 1, timeout=self.window)
             return False
 
     def used_up(self, key: str) -> bool:
         """True when the key has had `limit` hits in its window (the next would be refused);
         counts nothing."""
-        return cache.get(self._cache_key(key), 0) >= self.limit
+        return counts.get(self._cache_key(key), 0) >= self.limit

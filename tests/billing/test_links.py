@@ -228,3 +228,14 @@ def test_the_webhook_confirms_a_link_payment_the_customer_never_returned_from(
     assert [m.subject for m in mail.outbox].count("Jane Cooper paid 74.99 USD") == 1
     assert payment.events.filter(kind="webhook").count() == 1
     assert not payment.events.filter(kind="return page").exists()
+
+
+def test_behind_a_proxy_one_visitors_requests_leave_anothers_budget(settings, client, link):
+    settings.TRUSTED_PROXY_COUNT = 1
+    url = reverse("public_pay_intent", args=[link.token])
+    via = {"REMOTE_ADDR": "10.0.0.5"}  # the proxy
+    answers = [
+        client.post(url, HTTP_X_FORWARDED_FOR="198.51.100.7", **via).status_code for _ in range(11)
+    ]
+    other = client.post(url, HTTP_X_FORWARDED_FOR="198.51.100.8", **via)
+    assert answers[10] == 429 and other.status_code == 200
