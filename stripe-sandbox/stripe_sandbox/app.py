@@ -27,6 +27,7 @@ from stripe_sandbox import (
     idempotency,
     ls_server,
     oauth,
+    pagination,
     rate_limit,
     request_log,
     stripe_js,
@@ -77,7 +78,7 @@ def _add_resource_routes(app: web.Application, cls: type, create: bool = True) -
     app.router.add_get(base + "/{id}", _async(ls_server.api_retrieve(cls, base)))
     app.router.add_post(base + "/{id}", ls_server.api_update(cls, base))
     app.router.add_delete(base + "/{id}", _async(ls_server.api_delete(cls, base)))
-    app.router.add_get(base, dashboard.list_handler(cls, base))
+    app.router.add_get(base, pagination.list_handler(cls, base))
 
 
 def build_app() -> web.Application:

@@ -1,4 +1,4 @@
-"""Customers as Stripe creates them today (API version ``extensions.API_VERSION``).
+"""Customers as Stripe creates them today (API version ``extensions.objects.API_VERSION``).
 
 localstripe's customer predates several API changes; ``apply()`` patches it so that:
 

@@ -5,21 +5,16 @@
   charges, by currency.
 - ``GET /v1/accounts/{id}``, ``GET /v1/accounts/{id}/external_accounts[/{ba}]``: the account
   itself or one connected to the key's (platform) account.
-- ``GET /v1/customers/search``: Stripe's search syntax for ``email``, ``name``, ``phone``,
-  ``description`` and ``metadata['key']`` with ``:`` (exact, case-insensitive) and ``~``
-  (substring, case-insensitive, at least 3 characters), ``-`` negation, joined by ``AND`` or
-  ``OR`` (not both); ``page`` is the ``next_page`` cursor of the previous page.
+- ``GET /v1/customers/search`` (``search``).
 - ``GET /v1/customers/{id}``: a deleted customer answers Stripe's ``{"deleted": true}`` stub.
 - ``GET /v1/customers/{id}/payment_methods``: the customer's payment methods (``type``
   optional).
-- every list route: ``ending_before`` and Stripe's ``limit`` of 1..100 (``list_handler``).
+- every list route: ``ending_before`` and Stripe's ``limit`` of 1..100
+  (``pagination.list_handler``).
 """
 
 from __future__ import annotations
 
-import base64
-import re
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -30,77 +25,18 @@ from stripe_sandbox import auth, request_keys
 from stripe_sandbox.accounts import Account
 from stripe_sandbox.context import RequestContext, current
 from stripe_sandbox.errors import json_response
-from stripe_sandbox.extensions import DELETED_CUSTOMER_PREFIX
+from stripe_sandbox.extensions.lists import DELETED_CUSTOMER_PREFIX
 from stripe_sandbox.ls_server import unflatten_data
+from stripe_sandbox.pagination import check_limit, paginate
+from stripe_sandbox.search import search_customers
 from stripe_sandbox.state import STATE
 from stripe_sandbox.store import STORE
-
-MAX_LIMIT = 100
 
 
 def _ctx() -> RequestContext:
     ctx = current()
     assert ctx is not None  # the auth middleware ran
     return ctx
-
-
-# Lists -------------------------------------------------------------------------------------
-class _EndingBeforeList(List):
-    """A page ending before an object: ``has_more`` tells whether newer objects remain."""
-
-    @property
-    def has_more(self) -> bool:
-        self._compute_starting_pos()
-        return self._starting_pos > 0
-
-
-def _check_limit(data: dict[str, Any]) -> None:
-    limit = data.get("limit")
-    if limit is None:
-        return
-    try:
-        value = int(limit)
-    except (TypeError, ValueError):
-        raise UserError(400, f"Invalid integer: {limit}", {"param": "limit"}) from None
-    if not 1 <= value <= MAX_LIMIT:
-        raise UserError(
-            400,
-            f"This value must be {'greater' if value < 1 else 'less'} than or equal to "
-            f"{1 if value < 1 else MAX_LIMIT} (it currently is '{value}').",
-            {"param": "limit"},
-        )
-
-
-def paginate(li: List, ending_before: Any) -> List:
-    """Apply ``ending_before`` to a localstripe list (already newest first)."""
-    if ending_before is None:
-        return li
-    if li._starting_after is not None:
-        raise UserError(
-            400,
-            "You may only specify one of these parameters: starting_after, ending_before.",
-        )
-    index = next((i for i, o in enumerate(li._list) if o.id == ending_before), None)
-    if index is None:
-        raise UserError(400, f"No such object: '{ending_before}'", {"param": "ending_before"})
-    li._list = li._list[:index]
-    li._starting_pos = max(0, index - li._limit)
-    li.__class__ = _EndingBeforeList
-    return li
-
-
-def list_handler(cls: Any, url: str) -> Callable[[web.Request], Any]:
-    """``GET <url>``: localstripe's list plus ``ending_before`` and the limit check."""
-
-    async def handler(request: web.Request) -> web.Response:
-        data = unflatten_data(request.query) or {}
-        expand = data.pop("expand", None)
-        ending_before = data.pop("ending_before", None)
-        _check_limit(data)
-        li = paginate(cls._api_list_all(url, **data), ending_before)
-        return json_response(li._export(expand=expand))
-
-    return handler
 
 
 # Balance -----------------------------------------------------------------------------------
@@ -205,7 +141,7 @@ async def list_external_accounts(request: web.Request) -> web.Response:
     if isinstance(acct, web.Response):
         return acct
     data = unflatten_data(request.query) or {}
-    _check_limit(data)
+    check_limit(data)
     kind = data.get("object")
     if kind not in (None, "bank_account", "card"):
         raise UserError(400, f"Invalid object: {kind}", {"param": "object"})
@@ -255,7 +191,7 @@ async def customer_payment_methods(request: web.Request) -> web.Response:
     expand = data.pop("expand", None)
     ending_before = data.pop("ending_before", None)
     type_ = data.pop("type", None)
-    _check_limit(data)
+    check_limit(data)
     li = List(
         f"/v1/customers/{customer_id}/payment_methods",
         limit=data.get("limit"),
@@ -269,124 +205,6 @@ async def customer_payment_methods(request: web.Request) -> web.Response:
         and (type_ is None or pm.type == type_)
     ]
     return json_response(paginate(li, ending_before)._export(expand=expand))
-
-
-# Search ------------------------------------------------------------------------------------
-_TERM = re.compile(
-    r"""\s*(?P<neg>-?)(?P<field>[a-z_]+(?:\[(?:'[^']*'|"[^"]*")\])?)\s*(?P<op>[:~])\s*"""
-    r"""(?:'(?P<sq>(?:[^'\\]|\\.)*)'|"(?P<dq>(?:[^"\\]|\\.)*)")\s*"""
-)
-_JOIN = re.compile(r"(AND|OR)\s+")
-CUSTOMER_SEARCH_FIELDS = ("email", "name", "phone", "description")
-
-
-def parse_query(query: str, fields: tuple[str, ...]) -> tuple[str, list[tuple]]:
-    """Parse a search query into (``AND``/``OR``, [(negated, field, op, value)])."""
-    terms: list[tuple] = []
-    joins: set[str] = set()
-    pos = 0
-    while True:
-        match = _TERM.match(query, pos)
-        if match is None:
-            raise UserError(
-                400,
-                f"We were unable to parse your search query. Try using the format "
-                f'`metadata["key"]:"value"` to query for metadata or key:"value" to query '
-                f"for other fields. (near position {pos}: {query[pos : pos + 20]!r})",
-                {"param": "query"},
-            )
-        field = match["field"]
-        base = field.split("[", 1)[0]
-        if base not in fields and base != "metadata":
-            raise UserError(
-                400,
-                f"Field `{base}` is an unsupported search field for resource `customers`.",
-                {"param": "query"},
-            )
-        value = (match["sq"] if match["sq"] is not None else match["dq"]).replace("\\", "")
-        if match["op"] == "~" and len(value) < 3:
-            raise UserError(
-                400,
-                "Substring search (`~`) requires at least 3 characters.",
-                {"param": "query"},
-            )
-        terms.append((bool(match["neg"]), field, match["op"], value))
-        pos = match.end()
-        if pos >= len(query):
-            break
-        join = _JOIN.match(query, pos)
-        if join is None:
-            raise UserError(400, "We were unable to parse your search query.", {"param": "query"})
-        joins.add(join[1])
-        pos = join.end()
-    if len(joins) > 1:
-        raise UserError(
-            400,
-            "Queries can use either AND or OR, not both, at the top level.",
-            {"param": "query"},
-        )
-    return (joins.pop() if joins else "AND"), terms
-
-
-def _field_value(obj: Any, field: str) -> Any:
-    if field.startswith("metadata["):
-        return (getattr(obj, "metadata", None) or {}).get(field[10:-2])
-    return getattr(obj, field, None)
-
-
-def _matches(obj: Any, term: tuple) -> bool:
-    negated, field, op, value = term
-    actual = _field_value(obj, field)
-    if actual is None:
-        hit = False
-    elif op == ":":
-        hit = str(actual).lower() == value.lower()
-    else:
-        hit = value.lower() in str(actual).lower()
-    return hit != negated
-
-
-def _encode_page(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _decode_page(page: Any) -> int:
-    try:
-        text = base64.urlsafe_b64decode(str(page).encode()).decode()
-        return max(0, int(text.removeprefix("offset:")))
-    except (ValueError, UnicodeDecodeError):
-        raise UserError(400, f"Invalid page: {page}", {"param": "page"}) from None
-
-
-async def search_customers(request: web.Request) -> web.Response:
-    """``GET /v1/customers/search?query=&limit=&page=``."""
-    data = unflatten_data(request.query) or {}
-    query = data.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise UserError(400, "Missing required param: query.", {"param": "query"})
-    _check_limit(data)
-    limit = int(data.get("limit") or 10)
-    offset = _decode_page(data["page"]) if data.get("page") else 0
-    join, terms = parse_query(query.strip(), CUSTOMER_SEARCH_FIELDS)
-    combine = all if join == "AND" else any
-    found = [
-        obj
-        for key, obj in STORE.items()
-        if key.startswith("customer:") and combine(_matches(obj, t) for t in terms)
-    ]
-    found.reverse()  # newest first
-    page = found[offset : offset + limit]
-    has_more = len(found) > offset + limit
-    expand = data.get("expand")
-    return json_response(
-        {
-            "object": "search_result",
-            "data": [c._export(expand=expand) for c in page],
-            "has_more": has_more,
-            "next_page": _encode_page(offset + limit) if has_more else None,
-            "url": "/v1/customers/search",
-        }
-    )
 
 
 def add_routes(app: web.Application) -> None:

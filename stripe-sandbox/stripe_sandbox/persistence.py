@@ -12,6 +12,7 @@ import logging
 import os
 import pickle
 from pathlib import Path
+from typing import Any
 
 from stripe_sandbox.state import SandboxState
 
@@ -35,6 +36,20 @@ def dump(state: SandboxState, path: str | os.PathLike[str]) -> None:
     os.replace(tmp, target)
 
 
+# Where the sandbox's classes lived before it became a distribution of its own.
+_OLD_PACKAGE = "integrations.sandbox"
+
+
+class _Unpickler(pickle.Unpickler):
+    """Loads files saved by the sandbox as ``integrations.sandbox`` too (a developer's
+    var/stripe-sandbox.pickle survives the move)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == _OLD_PACKAGE or module.startswith(_OLD_PACKAGE + "."):
+            module = "stripe_sandbox" + module.removeprefix(_OLD_PACKAGE)
+        return super().find_class(module, name)
+
+
 def load(state: SandboxState, path: str | os.PathLike[str]) -> bool:
     """Replace ``state``'s data with the file's; False (state untouched) if there is no file.
 
@@ -42,7 +57,7 @@ def load(state: SandboxState, path: str | os.PathLike[str]) -> bool:
     """
     try:
         with open(path, "rb") as f:
-            data = pickle.load(f)  # noqa: S301 - our own file
+            data = _Unpickler(f).load()  # noqa: S301 - our own file
     except FileNotFoundError:
         return False
     state.store.partitions = data["partitions"]

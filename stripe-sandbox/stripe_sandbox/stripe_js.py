@@ -28,8 +28,10 @@ from localstripe import resources as ls
 from localstripe.errors import UserError
 from localstripe.resources import Invoice, PaymentIntent, PaymentMethod, SetupIntent, Token
 
-from stripe_sandbox import cards, context, extensions, ls_server
+from stripe_sandbox import cards, context, ls_server
 from stripe_sandbox.errors import card_error, json_response
+from stripe_sandbox.extensions.objects import emit, rebind_extra_api
+from stripe_sandbox.extensions.payment_methods import mark_set_up, resolve_payment_method
 from stripe_sandbox.params import read_params
 
 JS_PATH = Path(__file__).resolve().parent / "static" / "stripe-v3.js"
@@ -105,7 +107,7 @@ def _patch_payment_intents() -> None:
         return confirm(cls, id, **kw)
 
     PaymentIntent._api_confirm = classmethod(_api_confirm)  # type: ignore[assignment]
-    extensions._rebind_extra_api("/v1/payment_intents/{id}/confirm", PaymentIntent._api_confirm)
+    rebind_extra_api("/v1/payment_intents/{id}/confirm", PaymentIntent._api_confirm)
 
     def _api_authenticate(
         cls: Any, id: str, client_secret: Any = None, success: Any = False, **kw: Any
@@ -129,15 +131,13 @@ def _patch_payment_intents() -> None:
             return obj
         obj._authentication_failed = True
         obj.payment_method = None
-        extensions._emit("payment_intent.payment_failed", obj)
+        emit("payment_intent.payment_failed", obj)
         if obj.invoice:
             Invoice._api_retrieve(obj.invoice)._on_payment_failure_later()
         return obj
 
     PaymentIntent._api_authenticate = classmethod(_api_authenticate)  # type: ignore[assignment]
-    extensions._rebind_extra_api(
-        "/v1/payment_intents/{id}/_authenticate", PaymentIntent._api_authenticate
-    )
+    rebind_extra_api("/v1/payment_intents/{id}/_authenticate", PaymentIntent._api_authenticate)
 
 
 def _patch_setup_intents() -> None:
@@ -172,7 +172,7 @@ def _patch_setup_intents() -> None:
                 {"code": "setup_intent_unexpected_state"},
             )
         if payment_method is not None:
-            pm = PaymentMethod._api_retrieve(extensions.resolve_payment_method(payment_method))
+            pm = PaymentMethod._api_retrieve(resolve_payment_method(payment_method))
         elif isinstance(payment_method_data, dict):
             pm = PaymentMethod(**payment_method_data)
         elif obj.payment_method:
@@ -187,7 +187,7 @@ def _patch_setup_intents() -> None:
         return obj
 
     SetupIntent._api_confirm = classmethod(_api_confirm)  # type: ignore[assignment]
-    extensions._rebind_extra_api("/v1/setup_intents/{id}/confirm", SetupIntent._api_confirm)
+    rebind_extra_api("/v1/setup_intents/{id}/confirm", SetupIntent._api_confirm)
 
     def _attach_pm(self: Any, pm: Any) -> None:
         self.payment_method = pm.id
@@ -205,7 +205,7 @@ def _patch_setup_intents() -> None:
                 "message": decline.message,
                 "payment_method": pm._export(),
             }
-            extensions._emit("setup_intent.setup_failed", self)
+            emit("setup_intent.setup_failed", self)
             raise card_error(
                 decline.message,
                 code=decline.code,
@@ -218,7 +218,7 @@ def _patch_setup_intents() -> None:
                 "type": "use_stripe_sdk",
                 "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": ""},
             }
-            extensions._emit("setup_intent.requires_action", self)
+            emit("setup_intent.requires_action", self)
             return
         _succeed_setup(self, pm)
 
@@ -252,7 +252,7 @@ def _patch_setup_intents() -> None:
             "message": SETUP_AUTHENTICATION_FAILED,
             "payment_method": pm._export(),
         }
-        extensions._emit("setup_intent.setup_failed", obj)
+        emit("setup_intent.setup_failed", obj)
         return obj
 
     SetupIntent._api_authenticate = classmethod(_api_authenticate)  # type: ignore[attr-defined]
@@ -268,7 +268,7 @@ def _patch_setup_intents() -> None:
         return cancel(cls, id, **kw)
 
     SetupIntent._api_cancel = classmethod(_api_cancel)  # type: ignore[assignment]
-    extensions._rebind_extra_api("/v1/setup_intents/{id}/cancel", SetupIntent._api_cancel)
+    rebind_extra_api("/v1/setup_intents/{id}/cancel", SetupIntent._api_cancel)
 
 
 def _succeed_setup(intent: Any, pm: Any) -> None:
@@ -276,10 +276,10 @@ def _succeed_setup(intent: Any, pm: Any) -> None:
     intent.status = "succeeded"
     intent.next_action = None
     intent.payment_method = pm.id
-    extensions.mark_set_up(pm)  # 4000002500003155 is now charged off-session
+    mark_set_up(pm)  # 4000002500003155 is now charged off-session
     if intent.customer and getattr(pm, "customer", None) is None:
         pm.customer = intent.customer
-    extensions._emit("setup_intent.succeeded", intent)
+    emit("setup_intent.succeeded", intent)
 
 
 def _retrieve_handler(cls: Any, base: str) -> Any:

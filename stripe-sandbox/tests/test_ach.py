@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -10,7 +11,9 @@ import urllib.request
 import pytest
 import stripe
 
+from stripe_sandbox import persistence
 from stripe_sandbox.control import SandboxControlError
+from stripe_sandbox.state import STATE
 
 from .helpers import webhook_receiver
 
@@ -496,3 +499,31 @@ def test_settle_unknown_intent_is_404(stripe_sandbox):
     with pytest.raises(SandboxControlError) as excinfo:
         stripe_sandbox.control.ach_settle("pi_nope")
     assert excinfo.value.status == 404
+
+
+def test_a_data_file_saved_before_the_sandbox_moved_still_loads(
+    stripe_sandbox, client, customer, tmp_path
+):
+    """var/stripe-sandbox.pickle files written when the sandbox was ``integrations.sandbox``
+    (with one ``ach`` module) name its classes there."""
+    pm = _verified_bank(client, customer)
+    path = tmp_path / "stripe-sandbox.pickle"
+    persistence.dump(STATE, path)
+    old = (
+        pickle.dumps(pickle.loads(path.read_bytes()), protocol=0)  # noqa: S301 - just written
+        .replace(
+            b"cstripe_sandbox.ach.bank_accounts\nBankVerification\n",
+            b"cstripe_sandbox.ach\n_Verification\n",
+        )
+        .replace(b"cstripe_sandbox.ach.mandates\nMandate\n", b"cstripe_sandbox.ach\nMandate\n")
+        .replace(b"cstripe_sandbox.", b"cintegrations.sandbox.")
+    )
+    assert b"cintegrations.sandbox.ach\n_Verification\n" in old
+    assert b"cintegrations.sandbox.ach\nMandate\n" in old
+    assert b"stripe_sandbox" not in old
+    path.write_bytes(old)
+    stripe_sandbox.control.reset()
+
+    assert persistence.load(STATE, path)
+    assert client.v1.payment_methods.retrieve(pm).customer == customer.id
+    assert _pay(client, customer, pm).status == "processing"  # still verified, with its mandate
