@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import ast
+import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ["portal", "automation", "billing", "invoices", "integrations"]
+# The Stripe sandbox is a distribution of its own (stripe-sandbox/, GPL-3.0-or-later), installed
+# next to the portal only for development and tests.
+SANDBOX_MODULES = {"stripe_sandbox", "localstripe", "aiohttp"}
+SANDBOX_DISTRIBUTIONS = {"agency-portal-stripe-sandbox", "localstripe", "aiohttp"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -34,3 +40,32 @@ def test_the_check_sees_an_import_of_stripe(tmp_path):
     sample = tmp_path / "views.py"
     sample.write_text("from stripe import StripeClient\n")
     assert "stripe" in _imports(sample)
+
+
+def test_the_portal_never_imports_the_stripe_sandbox():
+    offenders = [
+        f"{path.relative_to(ROOT)}: {', '.join(sorted(found))}"
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if (found := _imports(path) & SANDBOX_MODULES)
+    ]
+    assert offenders == []
+
+
+def test_the_check_sees_an_import_of_the_sandbox(tmp_path):
+    sample = tmp_path / "demo_data.py"
+    sample.write_text("import aiohttp\nfrom stripe_sandbox.control import SandboxControl\n")
+    assert _imports(sample) & SANDBOX_MODULES == {"aiohttp", "stripe_sandbox"}
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;@]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_the_portals_dependencies_name_neither_the_sandbox_nor_localstripe_nor_aiohttp():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert _names(project["dependencies"]) & SANDBOX_DISTRIBUTIONS == set()
+    # Nor an extra: dev.py installs the sandbox from ./stripe-sandbox (a name in an extra would
+    # be looked up on PyPI, where anyone could publish it).
+    for extra, requirements in project.get("optional-dependencies", {}).items():
+        assert _names(requirements) & SANDBOX_DISTRIBUTIONS == set(), extra
