@@ -29,7 +29,6 @@ from billing.services.ledger import (
 )
 from billing.services.links import payment_links_expire
 from integrations.events import events_fetch_missed
-from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import NOT_FOUND, GatewayError
 from integrations.gateway.payments import (
     ListedPaymentIntent,
@@ -38,6 +37,7 @@ from integrations.gateway.payments import (
     payment_intents_recent,
 )
 from integrations.models import StripeConnection
+from integrations.selectors import connection_credentials
 from portal.money import format_amount
 
 logger = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def _compare_intents(report: ReconcileReport) -> set[int]:
     """Walk the recent PaymentIntents; the pks of the ledger rows they matched."""
     connection = report.connection
     listed = payment_intents_recent(
-        credentials_for(connection),
+        connection_credentials(connection),
         created_gte=int(report.since.timestamp()),
         limit=MAX_INTENTS,
     )
@@ -313,7 +313,8 @@ def _check_stale_pending(report: ReconcileReport, seen: set[int]) -> None:
             continue
         try:
             intent = payment_intent_retrieve(
-                credentials_for(connection), payment_intent_id=payment.stripe_payment_intent_id
+                connection_credentials(connection),
+                payment_intent_id=payment.stripe_payment_intent_id,
             )
         except GatewayError as error:
             if error.code != NOT_FOUND:

@@ -13,10 +13,9 @@ from django.utils import timezone
 from automation.models import Appointment
 from billing.models import Payment, PaymentLink
 from integrations.gateway.accounts import account_retrieve
-from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import cards_list
 from integrations.gateway.errors import GatewayError
-from integrations.selectors import default_connection
+from integrations.selectors import connection_credentials, default_connection
 from portal.money import format_amount
 
 
@@ -28,7 +27,8 @@ def saved_cards(contact) -> tuple[list, str]:
     if not contact.stripe_customer_id:
         return [], "This contact has no Stripe customer yet, so no card on file."
     try:
-        return cards_list(credentials_for(connection), customer_id=contact.stripe_customer_id), ""
+        credentials = connection_credentials(connection)
+        return cards_list(credentials, customer_id=contact.stripe_customer_id), ""
     except GatewayError as error:
         return [], f"Stripe could not list the cards: {error.message}"
 
@@ -52,7 +52,7 @@ def default_currency(workspace) -> str:
     currency = cache.get(key)
     if currency is None:
         try:
-            currency = account_retrieve(credentials_for(connection)).default_currency
+            currency = account_retrieve(connection_credentials(connection)).default_currency
         except GatewayError:
             currency = ""
         cache.set(key, currency, 3600)

@@ -16,10 +16,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.gateway.client import credentials_for
 from integrations.gateway.webhooks import SignatureError, event_verify, events_since
 from integrations.hooks import stripe_event
 from integrations.models import StripeEvent, WebhookEndpoint
+from integrations.selectors import connection_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def events_fetch_missed(*, endpoint: WebhookEndpoint) -> int:
         else int((timezone.now() - timedelta(days=30)).timestamp())
     )
     new = 0
-    for event in events_since(credentials_for(endpoint.connection), created_gte=since):
+    for event in events_since(connection_credentials(endpoint.connection), created_gte=since):
         if event.get("livemode") == (endpoint.connection.mode == "live"):
             new += _store(endpoint, event, source="fetch")
     return new

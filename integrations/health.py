@@ -1,4 +1,5 @@
-"""A connection's health: recorded when Stripe rejects its key, and the owners told once."""
+"""A connection's health: recorded when Stripe rejects its key, the owners told once (by a
+task), and confirmed when Stripe accepts the key again."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from integrations.models import StripeConnection
 from portal import perms
@@ -22,8 +25,14 @@ _HEALTH_FOR_CODE = {
 }
 
 
-def connection_health_failed(*, connection_id: int, code: str) -> None:
-    """Mark the connection unhealthy; on the change from healthy, e-mail the workspace's owners."""
+def connection_key_rejected(connection_id: int, code: str) -> None:
+    """Mark the connection unhealthy (Stripe answered AUTH_EXPIRED or PERMISSION_DENIED to one
+    of its calls); on the change from healthy, the workspace's owners are e-mailed once.
+
+    Called from inside a Stripe call that is failing, wherever it was made: one UPDATE here,
+    and the e-mail left to a task after the commit, so that the failing request neither waits
+    for a mail server nor mails about a mark that its rollback undid.
+    """
     health = _HEALTH_FOR_CODE[code]
     changed = (
         StripeConnection.objects.filter(pk=connection_id)
@@ -31,15 +40,32 @@ def connection_health_failed(*, connection_id: int, code: str) -> None:
         .update(health=health, last_checked_at=timezone.now())
     )
     if changed:
-        connection = StripeConnection.objects.select_related("workspace").get(pk=connection_id)
-        logger.warning("stripe connection %s is now %s", connection.uuid, health)
-        _tell_owners(connection)
+        logger.warning("stripe connection %s is now %s", connection_id, health)
+        transaction.on_commit(
+            lambda: async_task("integrations.tasks.warn_owners_of_rejected_key", connection_id),
+            robust=True,
+        )
 
 
-def connection_health_ok(*, connection: StripeConnection) -> None:
+def connection_health_confirm(*, connection: StripeConnection) -> None:
+    """Stripe answered a call with the connection's key: a mark from an earlier rejection is
+    stale, so it is cleared rather than left warning about a key that works."""
+    if connection.health == StripeConnection.Health.OK:
+        return
     connection.health = StripeConnection.Health.OK
     connection.last_checked_at = timezone.now()
     connection.save(update_fields=["health", "last_checked_at"])
+
+
+def connection_owners_warn(*, connection_id: int) -> None:
+    """E-mail the owners that Stripe rejects the connection's key, if it still does: a key
+    replaced (or accepted again) before the task ran needs no warning."""
+    connection = (
+        StripeConnection.objects.select_related("workspace").filter(pk=connection_id).first()
+    )
+    if connection is None or connection.health not in _HEALTH_FOR_CODE.values():
+        return
+    _tell_owners(connection)
 
 
 def _tell_owners(connection: StripeConnection) -> None:

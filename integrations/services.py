@@ -13,13 +13,16 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.errors import AUTH_EXPIRED, NOT_FOUND, PERMISSION_DENIED, GatewayError
+from integrations.gateway import customers
 from integrations.gateway.accounts import account_retrieve, publishable_key_belongs
-from integrations.gateway.client import Credentials, credentials_for
+from integrations.gateway.client import Credentials
 from integrations.gateway.connect import code_exchange, deauthorize
-from integrations.gateway.errors import AUTH_EXPIRED, PERMISSION_DENIED, GatewayError
 from integrations.gateway.webhooks import MAX_ENDPOINTS, endpoint_count, endpoint_create
 from integrations.models import StripeConnection, WebhookEndpoint
+from integrations.selectors import connection_calls, connection_credentials
 from portal.models import Workspace
+from portal.services import contacts_stripe_customer_forget
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ def _check_publishable_key(credentials: Credentials, *, publishable_key: str, mo
     try:
         belongs = publishable_key_belongs(
             # Never marks a stored connection: this is a check of what was pasted.
-            dataclasses.replace(credentials, connection_id=None),
+            dataclasses.replace(credentials, connection_id=None, on_rejected=None),
             publishable_key=publishable_key,
             idempotency_key=f"publishable_check:{account}:{fingerprint}",
         )
@@ -156,7 +159,7 @@ def connection_update(
         if secret_key:
             credentials = Credentials(secret_key=secret_key, account_id=connection.account_id)
         else:
-            credentials = credentials_for(connection)
+            credentials = connection_credentials(connection)
         _check_publishable_key(
             credentials,
             publishable_key=publishable_key,
@@ -180,10 +183,11 @@ def connection_update(
 def connection_check(*, connection: StripeConnection) -> GatewayError | None:
     """Ask Stripe whether the connection still works; returns the error if it does not.
 
-    The gateway records a rejected key on the connection; a success records health ok.
+    A rejected key is recorded on the connection by its credentials; a success records
+    health ok.
     """
     try:
-        account = account_retrieve(credentials_for(connection))
+        account = account_retrieve(connection_credentials(connection))
     except GatewayError as error:
         if error.code not in (AUTH_EXPIRED, PERMISSION_DENIED):
             StripeConnection.objects.filter(pk=connection.pk).update(last_checked_at=timezone.now())
@@ -213,7 +217,9 @@ def connection_create_from_oauth(*, workspace: Workspace, code: str) -> StripeCo
         publishable_key=grant.publishable_key,
     )
     try:
-        connection.account_name = account_retrieve(credentials_for(connection)).name
+        # No on_rejected: the connection is not stored yet, there is nothing to mark.
+        credentials = dataclasses.replace(connection_credentials(connection), on_rejected=None)
+        connection.account_name = account_retrieve(credentials).name
     except GatewayError:
         connection.account_name = grant.account_id
     with transaction.atomic():
@@ -244,6 +250,28 @@ def connection_remove(*, connection: StripeConnection) -> None:
             successor = workspace.stripe_connections.order_by("created_at").first()
             if successor is not None:
                 _make_default(successor)
+
+
+def customer_delete(*, connection: StripeConnection, customer_id: str) -> customers.Customer | None:
+    """Delete the customer in Stripe (its saved cards go with it, its payments stay) and
+    forget it on the workspace's contacts. Returns the customer as it was, or None if it was
+    already deleted (a second click, or someone else meanwhile: the outcome asked for holds).
+
+    GatewayError NOT_FOUND if the account has no such customer, with the connection's health
+    read again on any failure.
+    """
+    with connection_calls(connection) as credentials:
+        customer = customers.customer_retrieve(credentials, customer_id=customer_id)
+        if customer.deleted:
+            return None
+        try:
+            customers.customer_delete(credentials, customer_id=customer_id)
+        except GatewayError as error:
+            if error.code != NOT_FOUND:
+                raise
+            return None  # deleted between the two calls
+    contacts_stripe_customer_forget(workspace_id=connection.workspace_id, customer_id=customer_id)
+    return customer
 
 
 # Stripe takes explicit types (or "*"), not families: the payment, charge, customer and
@@ -285,7 +313,7 @@ def webhook_endpoint_register(
     )
     if endpoint.stripe_endpoint_id:
         return endpoint
-    credentials = credentials_for(connection)
+    credentials = connection_credentials(connection)
     try:
         if endpoint_count(credentials) >= MAX_ENDPOINTS:
             raise ValidationError(

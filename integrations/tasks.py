@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from integrations.events import event_process
+from integrations.health import connection_owners_warn
 
 
 def process_event(event_pk: int) -> None:
     event_process(event_pk=event_pk)
+
+
+def warn_owners_of_rejected_key(connection_id: int) -> None:
+    connection_owners_warn(connection_id=connection_id)

@@ -14,9 +14,9 @@ import logging
 from django.utils import timezone
 
 from billing.services.ledger import payment_apply_intent
-from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.payments import payment_intent_cancel, payment_intent_retrieve
+from integrations.selectors import connection_credentials
 from invoices.models import InvoicePayment
 from invoices.payments import RESERVATION_TTL
 
@@ -35,7 +35,7 @@ def abandoned_attempts_cancel() -> int:
     settled = 0
     for attempt in stale:
         payment = attempt.payment
-        credentials = credentials_for(payment.connection)
+        credentials = connection_credentials(payment.connection)
         try:
             intent = payment_intent_cancel(
                 credentials,

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from integrations.gateway import banks as gateway
 from integrations.gateway.accounts import account_retrieve
-from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import GatewayError
+from integrations.selectors import connection_credentials
 from invoices.models import BankAccount, PayerProfile
 from invoices.payments import payer_customer
 
@@ -19,7 +19,7 @@ LOCKED = "payment_method_microdeposit_verification_attempts_exceeded"
 def ach_available(connection) -> bool:
     """ACH needs a US account taking usd (the seed: a US bank account on the Stripe side)."""
     try:
-        account = account_retrieve(credentials_for(connection))
+        account = account_retrieve(connection_credentials(connection))
     except GatewayError:
         return False
     return account.country == "US" and account.default_currency.lower() == "usd"
@@ -56,7 +56,7 @@ def bank_account_add(
     count = profile.bank_accounts.count()
     try:
         setup = gateway.bank_account_setup(
-            credentials_for(connection),
+            connection_credentials(connection),
             customer=customer,
             holder_name=holder_name.strip(),
             routing_number=routing,
@@ -108,7 +108,7 @@ def bank_account_verify(
 
 def _verify(bank: BankAccount, amounts, descriptor_code: str) -> str:
     return gateway.bank_account_verify(
-        credentials_for(bank.payer.connection),
+        connection_credentials(bank.payer.connection),
         setup_intent_id=bank.setup_intent_id,
         amounts=amounts,
         descriptor_code=descriptor_code,

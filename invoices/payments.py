@@ -23,9 +23,9 @@ from billing.services.charges import (
     usable_connection,
 )
 from billing.services.ledger import payment_start
-from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import cards_list, customer_create
 from integrations.gateway.errors import VALIDATION_ERROR
+from integrations.selectors import connection_credentials
 from invoices.models import BankAccount, Invoice, InvoicePayment, PayerProfile, WorkItem
 from invoices.services import PAYABLE
 from invoices.settlement import reserved
@@ -49,7 +49,7 @@ def payer_customer(*, user, connection) -> str:
     generation = profile.customer_generation if profile is not None else 0
     key = f"payer:{user.pk}:{connection.account_id}:customer"
     customer = customer_create(
-        credentials_for(connection),
+        connection_credentials(connection),
         name=user.get_full_name() or user.get_username(),
         email=user.email,
         idempotency_key=f"{key}:generation:{generation}" if generation else key,
@@ -184,7 +184,7 @@ def invoice_pay_card(
     connection = usable_connection(work_item.workspace)
     customer = payer_customer(user=payer, connection=connection)
     if payment_method_id and payment_method_id not in {
-        c.id for c in cards_list(credentials_for(connection), customer_id=customer)
+        c.id for c in cards_list(connection_credentials(connection), customer_id=customer)
     }:
         raise ValidationError({"payment_method": "Choose one of your saved cards."})
     attempt, repeated = _reserve(

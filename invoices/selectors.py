@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from invoices.models import ScopeType, WorkItem
+from integrations.gateway.customers import Card, cards_list
+from integrations.models import StripeConnection
+from integrations.selectors import connection_credentials
+from invoices.models import PayerProfile, ScopeType, WorkItem
 from portal import perms
 from portal.models import Membership
 from portal.permissions import workspace_permissions
@@ -35,3 +38,11 @@ def work_items_for(user, workspace):
     return WorkItem.objects.filter(
         in_scope, workspace=workspace, role__in=membership.roles.all()
     ).select_related("invoice__contact", "org_unit", "role", "workspace")
+
+
+def payer_cards_list(profile: PayerProfile | None, connection: StripeConnection) -> list[Card]:
+    """The payer's saved cards on the connection's account, default first (none before the
+    payer's first payment made them a Stripe customer). GatewayError if Stripe refuses."""
+    if profile is None or not profile.stripe_customer_id:
+        return []
+    return cards_list(connection_credentials(connection), customer_id=profile.stripe_customer_id)

@@ -6,10 +6,10 @@ import contextlib
 from collections.abc import Iterator
 
 from automation.actions.base import ActionContext, ActionError
-from integrations.gateway.client import Credentials, credentials_for
+from integrations.gateway.client import Credentials
 from integrations.gateway.errors import IN_PROGRESS, GatewayError
 from integrations.models import StripeConnection
-from integrations.selectors import default_connection
+from integrations.selectors import connection_credentials, default_connection
 
 
 def connection_for(inputs: dict, ctx: ActionContext) -> StripeConnection:
@@ -29,7 +29,7 @@ def connection_for(inputs: dict, ctx: ActionContext) -> StripeConnection:
 
 
 def credentials(connection: StripeConnection) -> Credentials:
-    return credentials_for(connection)
+    return connection_credentials(connection)
 
 
 def dry_run(connection: StripeConnection, ctx: ActionContext) -> bool:

@@ -17,7 +17,6 @@ from billing.services.ledger import (
     payment_log,
     payment_start,
 )
-from integrations.gateway.client import credentials_for
 from integrations.gateway.customers import customer_create
 from integrations.gateway.errors import CONFLICT, GatewayError
 from integrations.gateway.payments import (
@@ -25,7 +24,7 @@ from integrations.gateway.payments import (
     payment_intent_retrieve,
     payment_intents_recent,
 )
-from integrations.selectors import default_connection
+from integrations.selectors import connection_credentials, default_connection
 from portal.models import Contact
 from portal.money import check_chargeable, format_amount
 from portal.services import contact_save
@@ -160,7 +159,7 @@ def charge_off_session(
     for wait in (0.5, 1.0, 2.0, None):
         try:
             intent = payment_intent_create(
-                credentials_for(connection),
+                connection_credentials(connection),
                 amount=payment.amount,
                 currency=payment.currency,
                 customer=customer_id,
@@ -255,7 +254,7 @@ def _after_server_error(payment: Payment, connection, error: GatewayError) -> Pa
 def _intent_made_for(payment: Payment, connection):
     """The PaymentIntent any attempt of `payment` made, found by its metadata, or None."""
     since = int(payment.created_at.timestamp()) - 60
-    for listed in payment_intents_recent(credentials_for(connection), created_gte=since):
+    for listed in payment_intents_recent(connection_credentials(connection), created_gte=since):
         if listed.metadata.get("portal_payment") == str(payment.uuid):
             return listed.intent
     return None
@@ -331,7 +330,7 @@ def contact_customer_ensure(*, contact, connection) -> str:
     stored = Contact.objects.filter(pk=contact.pk).values_list("stripe_customer_generation")
     contact.stripe_customer_generation = stored.get()[0]
     customer = customer_create(
-        credentials_for(connection),
+        connection_credentials(connection),
         name=contact.name,
         email=contact.email,
         idempotency_key=contact_customer_key(contact=contact, account_id=connection.account_id),
@@ -418,7 +417,7 @@ def _intent_for_page(payment: Payment, connection, *, customer: str, receipt_ema
     for last in (False, True):
         try:
             return payment_intent_create(
-                credentials_for(connection),
+                connection_credentials(connection),
                 amount=payment.amount,
                 currency=payment.currency,
                 customer=customer,
@@ -445,6 +444,7 @@ def payment_refresh(*, payment: Payment, via: str = "return page") -> Payment:
     if not payment.stripe_payment_intent_id or payment.connection is None:
         return payment
     intent = payment_intent_retrieve(
-        credentials_for(payment.connection), payment_intent_id=payment.stripe_payment_intent_id
+        connection_credentials(payment.connection),
+        payment_intent_id=payment.stripe_payment_intent_id,
     )
     return payment_apply_intent(payment=payment, intent=intent, via=via)

@@ -22,9 +22,9 @@ from django.utils import timezone
 from billing.models import Payment, PaymentLink
 from billing.services.charges import new_card_payment_start, usable_connection
 from billing.services.ledger import FORM_EXPIRED, payment_apply_intent
-from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.payments import payment_intent_cancel, payment_intent_retrieve
+from integrations.selectors import connection_credentials
 from portal.money import check_chargeable, format_amount
 
 logger = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def _intent_close(*, link: PaymentLink, via: str, strict: bool = True) -> Paymen
     payment = Payment.objects.filter(link=link).select_related("connection").first()
     if payment is None or payment.status not in LIVE or not payment.stripe_payment_intent_id:
         return PaymentLink.objects.get(pk=link.pk)
-    credentials = credentials_for(payment.connection)
+    credentials = connection_credentials(payment.connection)
     try:
         intent = payment_intent_cancel(
             credentials,

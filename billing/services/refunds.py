@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 
 from billing.models import Payment, Refund
 from billing.services.ledger import FORM_EXPIRED, payment_log
-from integrations.gateway.client import credentials_for
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.payments import refund_create
+from integrations.selectors import connection_credentials
 from portal.money import format_amount
 
 
@@ -75,7 +75,7 @@ def _send(*, refund: Refund, payment: Payment) -> Refund:
     amount, reason = refund.amount, refund.reason
     try:
         result = refund_create(
-            credentials_for(payment.connection),
+            connection_credentials(payment.connection),
             payment_intent=payment.stripe_payment_intent_id,
             amount=amount,
             reason=reason if reason in ("duplicate", "fraudulent", "requested_by_customer") else "",

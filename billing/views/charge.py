@@ -29,7 +29,7 @@ from billing.services.charges import (
 )
 from billing.services.ledger import FINAL
 from billing.services.links import payment_link_create
-from integrations.gateway.errors import VALIDATION_ERROR, GatewayError
+from integrations.errors import VALIDATION_ERROR, GatewayError
 from integrations.selectors import default_connection
 from integrations.stripe_js import stripe_js_csp
 from portal import perms

@@ -19,7 +19,7 @@ from billing.services.links import (
     payment_link_email,
     payment_link_send,
 )
-from integrations.gateway.errors import GatewayError
+from integrations.errors import GatewayError
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.pagination import paginate

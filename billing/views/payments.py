@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from billing.forms import PaymentFilterForm, RefundForm
 from billing.selectors import chart_currency, daily_chart, payment_timeline, payments_filtered
 from billing.services.refunds import payment_refund
-from integrations.gateway.errors import GatewayError
+from integrations.errors import GatewayError
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.money import format_amount

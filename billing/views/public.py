@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.models import Payment, PaymentLink
 from billing.services.charges import payment_refresh
 from billing.services.links import payment_link_checkout, payment_link_expire
-from integrations.gateway.errors import GatewayError
+from integrations.errors import GatewayError
 from integrations.stripe_js import stripe_js_csp
 from portal.ratelimit import RateLimit, client_address
 

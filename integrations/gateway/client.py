@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import stripe
 from django.conf import settings
@@ -20,8 +21,12 @@ class Credentials:
 
     secret_key: str
     stripe_account: str | None = None  # Connect: act on a connected account
-    connection_id: int | None = None  # lets errors mark the connection unhealthy
+    connection_id: int | None = None  # the stored connection they are of, for logs
     account_id: str = ""  # the key's own account, when known
+    # Told the error code when Stripe rejects the key (AUTH_EXPIRED) or a permission is
+    # missing (PERMISSION_DENIED): the gateway only calls Stripe, so what a rejected key means
+    # for a stored connection is up to whoever made these credentials.
+    on_rejected: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def livemode(self) -> bool:
@@ -36,21 +41,6 @@ class Credentials:
 
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
         return f"Credentials(connection_id={self.connection_id}, account={self.stripe_account})"
-
-
-def credentials_for(connection) -> Credentials:
-    """Credentials of a `StripeConnection` (Connect connections use the platform key)."""
-    if connection.connected_via == "oauth":
-        return Credentials(
-            secret_key=settings.STRIPE_CONNECT_SECRET_KEY,
-            stripe_account=connection.account_id,
-            connection_id=connection.pk,
-        )
-    return Credentials(
-        secret_key=connection.secret_key,
-        connection_id=connection.pk,
-        account_id=connection.account_id,
-    )
 
 
 class ThrottledClient(stripe.RequestsClient):

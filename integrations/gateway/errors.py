@@ -1,4 +1,9 @@
-"""One error type for the whole portal, with the normalized codes of DESIGN.md's table."""
+"""stripe-python's errors as the portal's `GatewayError`, with a normalized code.
+
+The error type and the codes live in `integrations.errors`, so that code above the gateway can
+name them without importing it; they are re-exported here, where the gateway and older imports
+find them.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,40 @@ from collections.abc import Iterator
 
 import stripe
 
+from integrations.errors import (
+    AUTH_EXPIRED,
+    CONFLICT,
+    IN_PROGRESS,
+    KEY_REJECTED,
+    NOT_FOUND,
+    PAYMENT_REQUIRED,
+    PERMISSION_DENIED,
+    PROVIDER_ERROR,
+    RATE_LIMITED,
+    RETRYABLE,
+    VALIDATION_ERROR,
+    GatewayError,
+)
 from integrations.redaction import redact
 
+__all__ = [
+    "AUTH_EXPIRED",
+    "CONFLICT",
+    "IN_PROGRESS",
+    "KEY_REJECTED",
+    "NOT_FOUND",
+    "PAYMENT_REQUIRED",
+    "PERMISSION_DENIED",
+    "PROVIDER_ERROR",
+    "RATE_LIMITED",
+    "RETRYABLE",
+    "VALIDATION_ERROR",
+    "GatewayError",
+    "normalize",
+    "translate_errors",
+]
+
 logger = logging.getLogger(__name__)
-
-VALIDATION_ERROR = "VALIDATION_ERROR"
-AUTH_EXPIRED = "AUTH_EXPIRED"
-PAYMENT_REQUIRED = "PAYMENT_REQUIRED"
-PERMISSION_DENIED = "PERMISSION_DENIED"
-NOT_FOUND = "NOT_FOUND"
-CONFLICT = "CONFLICT"
-RATE_LIMITED = "RATE_LIMITED"
-PROVIDER_ERROR = "PROVIDER_ERROR"
-
-RETRYABLE = frozenset({RATE_LIMITED, PROVIDER_ERROR})
-# A 409 that only says the same request is still executing: waiting for it is safe.
-IN_PROGRESS = "idempotency_key_in_use"
 
 _BY_STATUS = {
     400: VALIDATION_ERROR,
@@ -36,43 +59,8 @@ _BY_STATUS = {
 }
 
 
-class GatewayError(Exception):
-    """A failed Stripe call. `code` is from the table; `retryable` says whether to try again
-    (with the same idempotency key). `message` is safe to show: it never holds a key."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        http_status: int | None = None,
-        stripe_code: str = "",
-        decline_code: str = "",
-        request_id: str = "",
-        payment_intent_id: str = "",
-        param: str = "",
-        replayed: bool = False,
-    ) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.http_status = http_status
-        self.stripe_code = stripe_code
-        self.decline_code = decline_code
-        self.request_id = request_id
-        self.payment_intent_id = payment_intent_id  # a decline names the intent it declined
-        self.param = param  # the parameter a 400 names: amount, shipping[address][city]
-        # Stripe's saved answer to an earlier request with this idempotency key (header
-        # Idempotent-Replayed): that request's execution is over, whatever it did.
-        self.replayed = replayed
-
-    @property
-    def retryable(self) -> bool:
-        return self.code in RETRYABLE
-
-
 def normalize(exc: stripe.StripeError) -> GatewayError:
-    """Map any stripe-python error onto the table of DESIGN.md."""
+    """Map any stripe-python error onto one of the codes of `integrations.errors`."""
     status = getattr(exc, "http_status", None)
     error = getattr(exc, "error", None)
     stripe_code = (
@@ -133,17 +121,16 @@ def _safe_message(exc: stripe.StripeError, code: str) -> str:
 def translate_errors(credentials=None) -> Iterator[None]:
     """Run Stripe calls; raise `GatewayError` instead of any stripe-python error.
 
-    With the credentials of a stored connection, a rejected key (401) or a missing permission
-    (403) is recorded on the connection, wherever in the portal the call was made.
+    A rejected key (401) or a missing permission (403) is also told to the credentials'
+    `on_rejected`, if they have one: the gateway only reports it, whoever made the credentials
+    decides what it means for their connection.
     """
     try:
         yield
     except stripe.StripeError as exc:
         error = normalize(exc)
         logger.info("stripe call failed: %s (request %s)", error.code, error.request_id)
-        connection_id = getattr(credentials, "connection_id", None)
-        if connection_id and error.code in (AUTH_EXPIRED, PERMISSION_DENIED):
-            from integrations.health import connection_health_failed
-
-            connection_health_failed(connection_id=connection_id, code=error.code)
+        on_rejected = getattr(credentials, "on_rejected", None)
+        if on_rejected is not None and error.code in KEY_REJECTED:
+            on_rejected(error.code)
         raise error from None

@@ -12,10 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations import services
 from integrations.forms import ConnectionForm, WebhookSecretForm
-from integrations.gateway.client import credentials_for
-from integrations.gateway.errors import GatewayError
-from integrations.gateway.webhooks import MAX_ENDPOINTS, endpoint_count
 from integrations.hooks import connection_usage
+from integrations.selectors import webhook_endpoint_usage
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 
@@ -126,16 +124,13 @@ def connection_webhooks(request: PortalRequest, connection_uuid):
             form.add_error(None, error)
         else:
             messages.error(request, " ".join(error.messages))
-    try:
-        used = endpoint_count(credentials_for(connection))
-    except GatewayError:
-        used = None
+    usage = webhook_endpoint_usage(connection)
     context = {
         "connection": connection,
         "endpoints": connection.webhook_endpoints.all(),
         "form": form,
-        "used": used,
-        "limit": MAX_ENDPOINTS,
+        "used": usage.used,
+        "limit": usage.limit,
         "site_url": settings.SITE_URL,
     }
     return render(request, "integrations/connections/webhooks.html", context)

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from integrations.gateway import customers as gateway
-from integrations.gateway.client import credentials_for
-from integrations.gateway.errors import NOT_FOUND, GatewayError
+from integrations import services
+from integrations.errors import NOT_FOUND, GatewayError
+from integrations.selectors import customer_detail_load, customer_load, customers_page_load
 from integrations.views.dashboard import (
     connection_for,
     connection_query,
@@ -23,7 +23,6 @@ from integrations.views.dashboard import (
 )
 from portal import perms
 from portal.access import PortalRequest, workspace_view
-from portal.services import contacts_stripe_customer_forget
 
 # Only ids of this shape reach Stripe: anything else in the URL is a 404 here.
 CUSTOMER_ID_RE = re.compile(r"cus_[A-Za-z0-9]+")
@@ -68,9 +67,8 @@ def customer_list(request: PortalRequest):
         context["search_error"] = next(iter(search.errors.values()))[0]
     else:
         try:
-            page = gateway.customers_page(credentials_for(connection), query=query, cursor=cursor)
+            page = customers_page_load(connection, query=query, cursor=cursor)
         except GatewayError as error:
-            connection.refresh_from_db()
             context.update(stripe_problem(connection, error))
         else:
             rows = [(customer, from_unix(customer.created)) for customer in page.customers]
@@ -90,26 +88,22 @@ def customer_detail(request: PortalRequest, customer_id: str):
     if connection is None:
         context.update(stripe_problem(None))
         return render(request, "integrations/customers/detail.html", context)
-    credentials = credentials_for(connection)
     try:
-        customer = gateway.customer_retrieve(credentials, customer_id=customer_id)
-        if customer.deleted:
-            raise Http404("This customer was deleted.")
-        cards = gateway.cards_list(credentials, customer_id=customer_id)
-        payments = gateway.payments_list(credentials, customer_id=customer_id, limit=10)
+        detail = customer_detail_load(connection, customer_id=customer_id)
     except GatewayError as error:
         if error.code == NOT_FOUND:
             raise Http404("No such customer.") from None
-        connection.refresh_from_db()
         context.update(stripe_problem(connection, error))
     else:
+        if detail.customer.deleted:
+            raise Http404("This customer was deleted.")
         context.update(
-            customer=customer,
-            created=from_unix(customer.created),
-            cards=cards,
+            customer=detail.customer,
+            created=from_unix(detail.customer.created),
+            cards=detail.cards,
             payments=[
                 (payment, from_unix(payment.created), payment.status.replace("_", " ").capitalize())
-                for payment in payments
+                for payment in detail.payments
             ],
         )
     return render(request, "integrations/customers/detail.html", context)
@@ -126,31 +120,26 @@ def customer_delete(request: PortalRequest, customer_id: str):
     if connection is None:
         context.update(stripe_problem(None))
         return render(request, "integrations/customers/delete.html", context)
-    credentials = credentials_for(connection)
     list_url = reverse("stripe_customer_list", args=[request.workspace.slug])
     list_url += context["connection_query"]
-    deleted = False
     try:
-        customer = gateway.customer_retrieve(credentials, customer_id=customer_id)
-        if customer.deleted:
-            deleted = True
-            raise GatewayError(NOT_FOUND, "This customer was deleted.")
         if request.method == "POST":
-            gateway.customer_delete(credentials, customer_id=customer_id)
-            contacts_stripe_customer_forget(
-                workspace_id=request.workspace.pk, customer_id=customer_id
-            )
-            messages.success(request, f"Customer {customer.name or customer.id} deleted in Stripe.")
-            return redirect(list_url)
+            customer = services.customer_delete(connection=connection, customer_id=customer_id)
+        else:
+            customer = customer_load(connection, customer_id=customer_id)
     except GatewayError as error:
-        if error.code != NOT_FOUND:
-            connection.refresh_from_db()
-            context.update(stripe_problem(connection, error))
-            return render(request, "integrations/customers/delete.html", context)
-        if request.method == "GET" or not deleted:  # unknown to this account: another's, say
+        if error.code == NOT_FOUND:  # unknown to this account: another's, say
             raise Http404("No such customer.") from None
+        context.update(stripe_problem(connection, error))
+        return render(request, "integrations/customers/delete.html", context)
+    if request.method == "GET":
+        if customer.deleted:
+            raise Http404("No such customer.")
+        context["customer"] = customer
+        return render(request, "integrations/customers/delete.html", context)
+    if customer is None:
         # A second click, or someone deleted it meanwhile: the outcome asked for holds.
         messages.info(request, f"Customer {customer_id} was already deleted.")
-        return redirect(list_url)
-    context["customer"] = customer
-    return render(request, "integrations/customers/delete.html", context)
+    else:
+        messages.success(request, f"Customer {customer.name or customer.id} deleted in Stripe.")
+    return redirect(list_url)

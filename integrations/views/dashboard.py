@@ -6,31 +6,20 @@ is wrong and who can fix it, never with an error page: `stripe_problem` builds i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from integrations.gateway.accounts import (
-    Account,
-    Balance,
-    BankAccount,
-    account_retrieve,
-    balance_retrieve,
-    bank_accounts_list,
-)
-from integrations.gateway.client import credentials_for
-from integrations.gateway.errors import (
+from integrations.errors import (
     AUTH_EXPIRED,
     PERMISSION_DENIED,
     PROVIDER_ERROR,
     RATE_LIMITED,
     GatewayError,
 )
-from integrations.health import connection_health_ok
 from integrations.models import StripeConnection
-from integrations.selectors import chosen_connection
+from integrations.selectors import chosen_connection, dashboard_load
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 
@@ -78,40 +67,6 @@ def stripe_problem(connection: StripeConnection | None, error: GatewayError | No
     return {"problem": problem, "problem_connection": connection, "problem_error": error}
 
 
-@dataclass(frozen=True)
-class BalanceRow:
-    currency: str
-    available: int
-    pending: int
-
-
-@dataclass(frozen=True)
-class DashboardData:
-    account: Account
-    balances: list[BalanceRow]  # one per currency, the account's default currency first
-    bank_accounts: list[BankAccount]
-
-
-def _balance_rows(balance: Balance, default_currency: str) -> list[BalanceRow]:
-    available: dict[str, int] = {}
-    pending: dict[str, int] = {}
-    for totals, amounts in ((available, balance.available), (pending, balance.pending)):
-        for amount in amounts:
-            totals[amount.currency] = totals.get(amount.currency, 0) + amount.amount
-    currencies = sorted(set(available) | set(pending), key=lambda c: (c != default_currency, c))
-    return [BalanceRow(c, available.get(c, 0), pending.get(c, 0)) for c in currencies]
-
-
-def _dashboard_data(connection: StripeConnection) -> DashboardData:
-    credentials = credentials_for(connection)
-    account = account_retrieve(credentials)
-    return DashboardData(
-        account=account,
-        balances=_balance_rows(balance_retrieve(credentials), account.default_currency),
-        bank_accounts=bank_accounts_list(credentials, account_id=account.id),
-    )
-
-
 @workspace_view(perms.STRIPE_VIEW)
 @require_GET
 def stripe_dashboard(request: PortalRequest):
@@ -121,14 +76,9 @@ def stripe_dashboard(request: PortalRequest):
         context.update(stripe_problem(None))
     else:
         try:
-            context["data"] = _dashboard_data(connection)
+            context["data"] = dashboard_load(connection)
         except GatewayError as error:
-            connection.refresh_from_db()  # the gateway may just have marked it unhealthy
             context.update(stripe_problem(connection, error))
-        else:
-            if connection.health != StripeConnection.Health.OK:
-                # Stripe accepts the key again: say so rather than show a stale warning.
-                connection_health_ok(connection=connection)
     # Listed after the calls, so the switcher shows the health they found.
     context["connections"] = list(request.workspace.stripe_connections.all())
     return render(request, "integrations/dashboard.html", context)

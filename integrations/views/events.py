@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.errors import GatewayError
 from integrations.events import event_replay, events_fetch_missed
 from integrations.forms import EventFilterForm
-from integrations.gateway.errors import GatewayError
 from integrations.models import StripeEvent, WebhookEndpoint
 from integrations.selectors import chosen_connection
 from integrations.services import webhook_endpoint_for

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.gateway.connect import authorize_url
+from integrations.selectors import oauth_authorize_url
 from integrations.services import connection_create_from_oauth
 from portal import perms
 from portal.access import PortalRequest, get_workspace_for, workspace_view
@@ -32,7 +32,7 @@ def oauth_start(request: PortalRequest):
     states[state] = request.workspace.slug
     request.session[SESSION_KEY] = dict(list(states.items())[-5:])
     redirect_uri = settings.SITE_URL + reverse("stripe_oauth_callback")
-    return redirect(authorize_url(state=state, redirect_uri=redirect_uri))
+    return redirect(oauth_authorize_url(state=state, redirect_uri=redirect_uri))
 
 
 @login_required

@@ -19,14 +19,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.services.charges import payment_refresh, usable_connection
-from integrations.gateway.client import credentials_for
-from integrations.gateway.customers import cards_list
-from integrations.gateway.errors import GatewayError
+from integrations.errors import GatewayError
 from integrations.stripe_js import stripe_js_csp
 from invoices import banks
 from invoices.forms import BankAccountForm, BankVerifyForm, PayForm
 from invoices.models import InvoicePayment, PayerProfile, WorkItem
 from invoices.payments import available_to_pay, invoice_pay_bank, invoice_pay_card
+from invoices.selectors import payer_cards_list
 from invoices.views.work_items import assigned_item
 from portal import perms
 from portal.access import PortalRequest, workspace_view
@@ -41,11 +40,7 @@ def _setup(request: PortalRequest) -> dict:
         return {"problem": error.messages[0], "not_set_up": True}
     profile = PayerProfile.objects.filter(user=request.user, connection=connection).first()
     try:
-        cards = (
-            cards_list(credentials_for(connection), customer_id=profile.stripe_customer_id)
-            if profile and profile.stripe_customer_id
-            else []
-        )
+        cards = payer_cards_list(profile, connection)
         ach = banks.ach_available(connection)
         accounts = banks.bank_accounts_for(payer=request.user, connection=connection) if ach else []
     except GatewayError as error:

@@ -120,7 +120,7 @@ def test_replacing_the_key_with_one_of_another_account_is_refused(
 
 
 def test_a_rejected_key_anywhere_marks_the_connection_and_tells_the_owners_once(
-    sandbox, workspace, owner, staff, as_user
+    sandbox, workspace, owner, staff, as_user, django_capture_on_commit_callbacks
 ):
     secret, publishable, _ = sandbox.new_account()
     connection = connection_create_from_key(
@@ -128,7 +128,9 @@ def test_a_rejected_key_anywhere_marks_the_connection_and_tells_the_owners_once(
     )
     sandbox.control.revoke_key(secret)
     for _ in range(2):
-        as_user(owner).post(reverse("stripe_connection_check", args=["acme", connection.uuid]))
+        # The e-mail is a task queued after the commit (run at once by the test cluster).
+        with django_capture_on_commit_callbacks(execute=True):
+            as_user(owner).post(reverse("stripe_connection_check", args=["acme", connection.uuid]))
     connection.refresh_from_db()
     assert connection.health == "auth_failed" and connection.last_checked_at is not None
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [owner.email]
@@ -185,3 +187,4 @@ def test_an_outsider_cannot_touch_the_connection(sandbox, workspace, outsider, a
         url = reverse(name, args=["globex", connection.uuid])
         assert as_user(outsider).post(url, {"publishable_key": "pk_test_x"}).status_code == 404
     assert StripeConnection.objects.get() == connection
+

@@ -8,6 +8,8 @@ from integrations.gateway import errors
 from integrations.gateway.accounts import account_retrieve
 from integrations.gateway.client import Credentials
 from integrations.gateway.customers import customer_create, customer_retrieve, payment_method_attach
+from integrations.models import StripeConnection
+from tests.factories import StripeConnectionFactory
 
 
 @pytest.fixture
@@ -129,3 +131,44 @@ def test_a_timeout_is_provider_error(creds, sandbox, settings):
 def test_credentials_never_show_the_key():
     creds = Credentials(secret_key="sk_test_verySecretValue4242", connection_id=7)
     assert "verySecret" not in repr(creds) and "verySecret" not in str(creds)
+
+
+# --- a rejected key: the gateway reports it and nothing else ---------------------------------
+
+
+def test_a_rejected_key_is_only_told_to_on_rejected(
+    sandbox, workspace, owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    secret, _, account = sandbox.new_account()
+    connection = StripeConnectionFactory(
+        workspace=workspace, secret_key=secret, account_id=account["id"]
+    )
+    told: list[str] = []
+    creds = Credentials(secret_key=secret, connection_id=connection.pk, on_rejected=told.append)
+    sandbox.control.revoke_key(secret)
+
+    with django_capture_on_commit_callbacks() as queued:
+        error = _fails(lambda: account_retrieve(creds))
+
+    assert error.code == errors.AUTH_EXPIRED and told == [errors.AUTH_EXPIRED]
+    connection.refresh_from_db()
+    assert connection.health == StripeConnection.Health.OK  # the gateway wrote nothing
+    assert connection.last_checked_at is None
+    assert queued == [] and mailoutbox == []  # and sent nothing, now or after the commit
+
+
+def test_a_missing_permission_is_told_to_on_rejected(sandbox):
+    secret, _, _ = sandbox.new_account(permissions={"customers": "read"})
+    told: list[str] = []
+    restricted = Credentials(secret_key=secret, on_rejected=told.append)
+    _fails(lambda: customer_create(restricted, name="J", email="j@x.com", idempotency_key="k"))
+    assert told == [errors.PERMISSION_DENIED]
+
+
+def test_other_failures_are_not_told_to_on_rejected(creds, sandbox):
+    told: list[str] = []
+    watched = Credentials(secret_key=creds.secret_key, on_rejected=told.append)
+    _fails(lambda: customer_retrieve(watched, customer_id="cus_doesNotExist"))
+    sandbox.control.inject_fault(method="GET", path="/v1/account", kind="500")
+    _fails(lambda: account_retrieve(watched))
+    assert told == []

@@ -22,8 +22,8 @@ from automation.models import Workflow  # noqa: E402
 from automation.services import workflows as wf  # noqa: E402
 from automation.services.forms import form_save  # noqa: E402
 from automation.services.runs import runs_start_for_trigger  # noqa: E402
-from integrations.gateway.client import credentials_for  # noqa: E402
 from integrations.gateway.customers import customer_create, payment_method_attach  # noqa: E402
+from integrations.selectors import connection_credentials  # noqa: E402
 from integrations.services import connection_create_from_key, webhook_secret_set  # noqa: E402
 from portal.models import Contact, Workspace  # noqa: E402
 
@@ -63,7 +63,7 @@ def seed(*, name: str, sandbox_url: str) -> dict:
         workspace=workspace, secret_key=secret, publishable_key=secret.replace("sk_", "pk_")
     )
     endpoint = webhook_secret_set(connection=connection, secret=WEBHOOK_SECRET)
-    credentials = credentials_for(connection)
+    credentials = connection_credentials(connection)
     customer = customer_create(
         credentials, name="Bench Lead", email=LEAD_EMAIL, idempotency_key=f"bench:{name}:cus"
     )

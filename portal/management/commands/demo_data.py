@@ -18,10 +18,11 @@ from django.db import transaction
 
 from automation.demo import demo_automation
 from integrations.gateway.accounts import account_retrieve
-from integrations.gateway.client import Credentials, credentials_for
+from integrations.gateway.client import Credentials
 from integrations.gateway.customers import customer_create, customer_retrieve, payment_method_attach
 from integrations.gateway.errors import NOT_FOUND, GatewayError
 from integrations.models import StripeConnection
+from integrations.selectors import connection_credentials
 from integrations.services import connection_create_from_key
 from portal import perms
 from portal.models import Contact, Membership, OrgUnit, Workspace
@@ -161,7 +162,7 @@ class Command(BaseCommand):
         )
 
     def _stripe_customer(self, connection, contact: Contact, card: str) -> None:
-        credentials = credentials_for(connection)
+        credentials = connection_credentials(connection)
         if contact.stripe_customer_id:
             try:
                 customer_retrieve(credentials, customer_id=contact.stripe_customer_id)
