@@ -69,3 +69,52 @@ def test_the_portals_dependencies_name_neither_the_sandbox_nor_localstripe_nor_a
     # be looked up on PyPI, where anyone could publish it).
     for extra, requirements in project.get("optional-dependencies", {}).items():
         assert _names(requirements) & SANDBOX_DISTRIBUTIONS == set(), extra
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module a file imports, in full: `from a.b import c` counts `a.b` and `a.b.c` (c may
+    be a module), and a relative import is read from the file's own package."""
+    package = path.relative_to(ROOT).parent.parts if path.is_relative_to(ROOT) else ()
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            modules.add(module)
+            modules.update(f"{module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def _imports_the_gateway(path: Path) -> bool:
+    return any(
+        module == "integrations.gateway" or module.startswith("integrations.gateway.")
+        for module in _modules(path)
+    )
+
+
+def test_no_view_imports_the_gateway():
+    """Views reach Stripe through services and selectors, which also keep the connection's
+    health; a view holding the gateway would call Stripe beside them."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "views" in path.relative_to(ROOT).parts[1:-1] or path.name == "views.py"
+        if _imports_the_gateway(path)
+    ]
+    assert offenders == []
+
+
+def test_the_check_sees_a_view_importing_the_gateway(tmp_path):
+    for line in (
+        "from integrations.gateway.client import Credentials\n",
+        "from integrations import gateway\n",
+        "import integrations.gateway.customers as customers\n",
+    ):
+        sample = tmp_path / "views.py"
+        sample.write_text(line)
+        assert _imports_the_gateway(sample), line
+    sample.write_text("from integrations.errors import GatewayError\n")
+    assert not _imports_the_gateway(sample)
