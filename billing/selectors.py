@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from automation.models import Appointment
 from billing.models import Payment, PaymentLink
-from integrations.gateway.accounts import account_retrieve
+from integrations.errors import GatewayError
 from integrations.gateway.customers import cards_list
-from integrations.gateway.errors import GatewayError
 from integrations.selectors import connection_credentials, default_connection
+from integrations.services import connection_account_refresh
 from portal.money import format_amount
 
 
@@ -44,19 +44,20 @@ def attempt_payment(workspace, contact, attempt) -> Payment | None:
 
 
 def default_currency(workspace) -> str:
-    """The default connection's account currency (asked once an hour), else USD."""
+    """The default connection's account currency, as kept on the connection, else USD."""
     connection = default_connection(workspace)
     if connection is None:
         return "USD"
-    key = f"billing:currency:{connection.uuid}"
-    currency = cache.get(key)
-    if currency is None:
+    # A connection made before the row kept the currency (or while Stripe did not answer)
+    # asks Stripe once and keeps it; a failed ask is not repeated for an hour.
+    if not connection.default_currency and cache.add(
+        f"billing:currency-ask:{connection.uuid}", True, 3600
+    ):
         try:
-            currency = account_retrieve(connection_credentials(connection)).default_currency
+            connection_account_refresh(connection=connection)
         except GatewayError:
-            currency = ""
-        cache.set(key, currency, 3600)
-    return (currency or "usd").upper()
+            pass
+    return (connection.default_currency or "usd").upper()
 
 
 def unpaid_bookings(contact) -> QuerySet[Appointment]:

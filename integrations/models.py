@@ -36,6 +36,10 @@ class StripeConnection(models.Model):
     connected_via = models.CharField(max_length=5, choices=Via.choices, default=Via.KEY)
     account_id = models.CharField("Stripe account ID", max_length=255)
     account_name = models.CharField(max_length=255, blank=True)
+    # The account's, as Stripe answered when it was connected (or its key replaced): pages
+    # read them from here instead of asking Stripe on every view. Empty: not known yet.
+    country = models.CharField(max_length=2, blank=True, default="")
+    default_currency = models.CharField(max_length=3, blank=True, default="")
     key_last4 = models.CharField(max_length=4, blank=True)
     key_prefix = models.CharField(max_length=8, blank=True)
     is_default = models.BooleanField(default=False)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from integrations.errors import AUTH_EXPIRED, NOT_FOUND, PERMISSION_DENIED, GatewayError
 from integrations.gateway import customers
-from integrations.gateway.accounts import account_retrieve, publishable_key_belongs
+from integrations.gateway.accounts import Account, account_retrieve, publishable_key_belongs
 from integrations.gateway.client import Credentials
 from integrations.gateway.connect import code_exchange, deauthorize
 from integrations.gateway.webhooks import MAX_ENDPOINTS, endpoint_count, endpoint_create
@@ -64,6 +64,8 @@ def connection_create_from_key(
             mode=mode,
             account_id=account.id,
             account_name=account.name,
+            country=account.country,
+            default_currency=account.default_currency,
             key_prefix=secret_key[:8],
             key_last4=secret_key[-4:],
             is_default=make_default or not has_default,
@@ -169,6 +171,7 @@ def connection_update(
         connection.secret_key = secret_key
         connection.mode = mode
         connection.key_prefix, connection.key_last4 = secret_key[:8], secret_key[-4:]
+        _account_details_set(connection, account)
         connection.health = StripeConnection.Health.OK
         connection.last_checked_at = timezone.now()
     if publishable_key:
@@ -178,6 +181,11 @@ def connection_update(
         if make_default:
             _make_default(connection)
     return connection
+
+
+def _account_details_set(connection: StripeConnection, account: Account) -> None:
+    connection.country = account.country
+    connection.default_currency = account.default_currency
 
 
 def connection_check(*, connection: StripeConnection) -> GatewayError | None:
@@ -194,10 +202,22 @@ def connection_check(*, connection: StripeConnection) -> GatewayError | None:
         connection.refresh_from_db()
         return error
     connection.account_name = account.name
+    _account_details_set(connection, account)
     connection.health = StripeConnection.Health.OK
     connection.last_checked_at = timezone.now()
-    connection.save(update_fields=["account_name", "health", "last_checked_at"])
+    connection.save(
+        update_fields=["account_name", "country", "default_currency", "health", "last_checked_at"]
+    )
     return None
+
+
+def connection_account_refresh(*, connection: StripeConnection) -> None:
+    """Ask Stripe for the account's country and default currency and keep them on the
+    connection (for connections made before the row kept them, or when Stripe did not answer
+    while connecting). GatewayError if Stripe refuses."""
+    account = account_retrieve(connection_credentials(connection))
+    _account_details_set(connection, account)
+    connection.save(update_fields=["country", "default_currency"])
 
 
 def connection_create_from_oauth(*, workspace: Workspace, code: str) -> StripeConnection:
@@ -219,9 +239,12 @@ def connection_create_from_oauth(*, workspace: Workspace, code: str) -> StripeCo
     try:
         # No on_rejected: the connection is not stored yet, there is nothing to mark.
         credentials = dataclasses.replace(connection_credentials(connection), on_rejected=None)
-        connection.account_name = account_retrieve(credentials).name
+        account = account_retrieve(credentials)
     except GatewayError:
-        connection.account_name = grant.account_id
+        connection.account_name = grant.account_id  # country and currency: asked again later
+    else:
+        connection.account_name = account.name
+        _account_details_set(connection, account)
     with transaction.atomic():
         if workspace.stripe_connections.filter(account_id=grant.account_id).exists():
             raise ValidationError("This Stripe account is already connected to the workspace.")

@@ -188,3 +188,23 @@ def test_an_outsider_cannot_touch_the_connection(sandbox, workspace, outsider, a
         assert as_user(outsider).post(url, {"publishable_key": "pk_test_x"}).status_code == 404
     assert StripeConnection.objects.get() == connection
 
+
+def test_connecting_and_replacing_the_key_keep_the_accounts_country_and_currency(
+    sandbox, workspace, owner, as_user
+):
+    secret, publishable, account = sandbox.new_account(country="DE", default_currency="eur")
+    connection = connection_create_from_key(
+        workspace=workspace, secret_key=secret, publishable_key=publishable
+    )
+    assert (connection.country, connection.default_currency) == ("DE", "eur")
+    # As a connection made before the row kept them: a new key of the account fills them in.
+    StripeConnection.objects.filter(pk=connection.pk).update(country="", default_currency="")
+    new_secret, new_publishable, _ = sandbox.new_account(id=account["id"])
+    url = reverse("stripe_connection_edit", args=["acme", connection.uuid])
+    response = as_user(owner).post(
+        url, {"secret_key": new_secret, "publishable_key": new_publishable}
+    )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.secret_key == new_secret
+    assert (connection.country, connection.default_currency) == ("DE", "eur")

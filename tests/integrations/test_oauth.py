@@ -109,3 +109,16 @@ def test_without_a_client_id_there_is_no_connect_button(sandbox, owner, as_user,
 
 def test_staff_cannot_start_connect(sandbox, platform, staff, as_user):
     assert as_user(staff).post(reverse("stripe_oauth_start", args=["acme"])).status_code == 403
+
+
+def test_connecting_keeps_the_accounts_country_and_default_currency(
+    sandbox, platform, owner, as_user
+):
+    client = as_user(owner)
+    client.get(_callback_path(sandbox.control.oauth_decide(_start(client), grant=True)))
+    sandbox.control.set_next_connected_account(
+        CLIENT_ID, {"name": "Zahnarzt", "country": "DE", "default_currency": "eur"}
+    )
+    client.get(_callback_path(sandbox.control.oauth_decide(_start(client), grant=True)))
+    kept = StripeConnection.objects.values_list("account_name", "country", "default_currency")
+    assert sorted(kept) == [("Acme Dental Connected", "US", "usd"), ("Zahnarzt", "DE", "eur")]
