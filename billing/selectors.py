@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -15,7 +14,7 @@ from billing.models import Payment, PaymentLink
 from integrations.errors import GatewayError
 from integrations.gateway.customers import cards_list
 from integrations.selectors import connection_credentials, default_connection
-from integrations.services import connection_account_refresh
+from integrations.services import connection_account_ensure
 from portal.money import format_amount
 
 
@@ -48,15 +47,7 @@ def default_currency(workspace) -> str:
     connection = default_connection(workspace)
     if connection is None:
         return "USD"
-    # A connection made before the row kept the currency (or while Stripe did not answer)
-    # asks Stripe once and keeps it; a failed ask is not repeated for an hour.
-    if not connection.default_currency and cache.add(
-        f"billing:currency-ask:{connection.uuid}", True, 3600
-    ):
-        try:
-            connection_account_refresh(connection=connection)
-        except GatewayError:
-            pass
+    connection_account_ensure(connection=connection)
     return (connection.default_currency or "usd").upper()
 
 

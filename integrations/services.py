@@ -8,6 +8,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -218,6 +219,21 @@ def connection_account_refresh(*, connection: StripeConnection) -> None:
     account = account_retrieve(connection_credentials(connection))
     _account_details_set(connection, account)
     connection.save(update_fields=["country", "default_currency"])
+
+
+def connection_account_ensure(*, connection: StripeConnection) -> StripeConnection:
+    """The connection with its account's country and default currency, as kept on the row.
+
+    A row made before it kept them (or while Stripe did not answer) asks Stripe once and keeps
+    the answer; a failed ask is not repeated for an hour (the fields stay empty meanwhile)."""
+    if connection.default_currency and connection.country:
+        return connection
+    if cache.add(f"integrations:account-ask:{connection.uuid}", True, 3600):
+        try:
+            connection_account_refresh(connection=connection)
+        except GatewayError:
+            pass
+    return connection
 
 
 def connection_create_from_oauth(*, workspace: Workspace, code: str) -> StripeConnection:

@@ -7,9 +7,9 @@ import re
 from django.core.exceptions import ValidationError
 
 from integrations.gateway import banks as gateway
-from integrations.gateway.accounts import account_retrieve
 from integrations.gateway.errors import GatewayError
 from integrations.selectors import connection_credentials
+from integrations.services import connection_account_ensure
 from invoices.models import BankAccount, PayerProfile
 from invoices.payments import payer_customer
 
@@ -18,11 +18,8 @@ LOCKED = "payment_method_microdeposit_verification_attempts_exceeded"
 
 def ach_available(connection) -> bool:
     """ACH needs a US account taking usd (the seed: a US bank account on the Stripe side)."""
-    try:
-        account = account_retrieve(connection_credentials(connection))
-    except GatewayError:
-        return False
-    return account.country == "US" and account.default_currency.lower() == "usd"
+    connection_account_ensure(connection=connection)
+    return connection.country == "US" and connection.default_currency.lower() == "usd"
 
 
 def bank_accounts_for(*, payer, connection) -> list[BankAccount]:

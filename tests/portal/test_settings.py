@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "x" * 30 + "production-like-secret-key-0123456789-abcdefghij",
-    "FERNET_KEYS": "first-fernet-key,older-fernet-key",
+    "FERNET_KEYS": "Hq3vN8kR2pL7xW5yT1mB9cG6jD4fZ0sA-first,Wm4eQ7tY1uI9oP3aS6dF8gH2jK5lZ0x-older",
     "ALLOWED_HOSTS": "portal.example.com",
 }
 

@@ -10,10 +10,10 @@ from django.db import connection as db
 
 from automation.models import Appointment
 from billing.models import Payment, PaymentLink
+from billing.receivers import on_stripe_event
 from billing.services.charges import ChargeError, charge_card_on_file, payment_refresh
 from billing.services.links import payment_link_checkout, payment_link_create
 from billing.services.refunds import payment_refund
-from billing.receivers import on_stripe_event
 from tests.automation.factories import AppointmentFactory, CalendarFactory
 from tests.conftest import saved_customer
 from tests.factories import ContactFactory
