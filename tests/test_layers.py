@@ -1,4 +1,4 @@
-"""Imports point down the layers of DESIGN.md: only `integrations` talks to Stripe."""
+"""Imports point down the layers (README, "Architecture"): only `integrations` calls Stripe."""
 
 from __future__ import annotations
 

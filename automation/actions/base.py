@@ -14,7 +14,7 @@ from django import forms
 
 
 class ActionError(Exception):
-    """A step failed. `code` is one of the normalized codes of DESIGN.md's table."""
+    """A step failed. `code` is one of the normalized codes of integrations/errors.py."""
 
     def __init__(self, code: str, message: str, *, retryable: bool = False, details=None):
         super().__init__(f"{code}: {message}")

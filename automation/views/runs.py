@@ -98,7 +98,7 @@ def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
     return render(request, template, context)
 
 
-# Why a failed step is not retried, by normalized code (DESIGN.md's error table).
+# Why a failed step is not retried, by normalized code (the error table, integrations/errors.py).
 _NOT_RETRIED = {
     "VALIDATION_ERROR": "Not retried: the request must be corrected first.",
     "AUTH_EXPIRED": "Not retried: update the Stripe connection's key.",

@@ -1,4 +1,4 @@
-"""The error table of DESIGN.md, one test per row, driven over HTTP by the sandbox."""
+"""The error table (integrations/errors.py), one test per row, driven over HTTP by the sandbox."""
 
 from __future__ import annotations
 
