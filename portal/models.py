@@ -1,16 +1,26 @@
-"""Tenancy (workspaces, org units, roles, memberships) and contacts."""
+"""Tenancy (workspaces, org units, roles, memberships, invitations) and contacts."""
 
 from __future__ import annotations
 
+import secrets
+import unicodedata
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Left, Lower
 from django.urls import reverse
+from django.utils import timezone
 
 from portal import perms
+
+
+def email_folded(value: str) -> str:
+    """An e-mail address as compared when it names a person: without case, Unicode-normalised
+    (the password reset form and invitations compare addresses this way)."""
+    return unicodedata.normalize("NFKC", value or "").casefold()
 
 
 class Workspace(models.Model):
@@ -126,6 +136,109 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.workspace}"
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self) -> InvitationQuerySet:
+        """Not answered nor revoked; expired ones too (a new invitation refreshes them)."""
+        return self.filter(accepted_at=None, declined_at=None, revoked_at=None)
+
+    def open(self) -> InvitationQuerySet:
+        """Pending and not expired: what the invitee may still accept."""
+        return self.pending().filter(expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """An offer, e-mailed, to join a workspace. The membership is made only when the person
+    the e-mail address names accepts it: nobody is put in a workspace without saying yes."""
+
+    LIFETIME = timedelta(days=14)
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Invited"
+        EXPIRED = "expired", "Expired"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("e-mail")
+    roles = models.ManyToManyField(Role, related_name="invitations", blank=True)
+    org_unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_sent",
+    )
+    # The link's secret: the only way to the invitation from outside the workspace.
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "workspace",
+                Lower("email"),
+                condition=models.Q(accepted_at=None, declined_at=None, revoked_at=None),
+                name="invitation_unique_pending",
+                violation_error_message="This address has a pending invitation already.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.workspace}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("invitation_detail", args=[self.token])
+
+    @property
+    def status(self) -> Invitation.Status:
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.declined_at:
+            return self.Status.DECLINED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    def is_for(self, user) -> bool:
+        """Whether `user` is the person the invitation's address names."""
+        email = getattr(user, "email", "") or ""
+        return bool(email) and email_folded(email) == email_folded(self.email)
+
+    @property
+    def inviter_name(self) -> str:
+        user = self.invited_by
+        if user is None:
+            return "An owner of the workspace"
+        return user.get_full_name() or user.email or user.get_username()
+
+    @property
+    def role_names(self) -> str:
+        """ "Staff and Viewer"; uses prefetched roles when the caller fetched them."""
+        names = [role.name for role in self.roles.all()]
+        if not names:
+            return "a member without a role"
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 class Contact(models.Model):
