@@ -3,8 +3,8 @@
 Stripe answers 400 ``invalid_request_error`` with ``param: "amount"`` when a PaymentIntent or a
 charge asks for:
 
-- less than the currency's minimum charge (``amount_too_small``; docs.stripe.com/currencies,
-  "Minimum and maximum charge amounts": USD 0.50, GBP 0.30, JPY 50...);
+- less than the currency's minimum charge (``amount_too_small``; Stripe's
+  minimum charge amounts: USD 0.50, GBP 0.30, JPY 50...);
 - less than the minimum of the account's settlement currency once converted to it
   (``amount_too_small``: JPY 50 or KRW 100 on a USD account are below USD 0.50);
 - more than eight digits in the smallest unit, 99999999 (``amount_too_large``);

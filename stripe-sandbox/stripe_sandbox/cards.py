@@ -1,6 +1,6 @@
 """Stripe's test cards: brands, test PaymentMethod ids and what charging each card does.
 
-Facts from Stripe's testing documentation (see shared/reference/stripe-test-data.md).
+Facts from Stripe's published test card numbers and their outcomes.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """Checking the sandbox's answers against Stripe's OpenAPI schema.
 
-``stripe-openapi-subset.json`` (beside this module) is a copy of
-``../shared/reference/stripe-openapi-subset.json``: the response schemas of the operations the
-portal uses, cut from stripe/openapi's spec3 at API version 2023-08-16, kept in the repository
-so a clean clone can run the check. Its ``operations`` map ``"METHOD /v1/path/{param}"`` to the
+``stripe-openapi-subset.json`` (beside this module) holds the response schemas of the
+operations the portal uses, cut from Stripe's published OpenAPI spec3 at API version
+2023-08-16. Its ``operations`` map ``"METHOD /v1/path/{param}"`` to the
 schema of each status (``"200"``, ``"default"`` = the ``error`` schema).
 
 The schemas are OpenAPI 3.0: JSON Schema draft 4 plus ``nullable``. ``jsonschema`` checks them

@@ -3,8 +3,8 @@
 Applied once by ``apply()`` (after ``extensions`` and ``stripe_js``, whose patches it wraps);
 ``add_routes`` mounts the control endpoints. Modules: ``bank_accounts`` (PaymentMethods),
 ``mandates``, ``setup_intents`` (microdeposits), ``payments`` (PaymentIntents, charges) and
-``settlement``. Facts from Stripe's testing documentation (see
-shared/reference/stripe-test-data.md, "US bank accounts").
+``settlement``. Facts from Stripe's published test bank accounts (routing 110000000 and
+the account numbers below).
 
 - ``POST /v1/payment_methods`` ``type=us_bank_account``: routing number (9 digits, a test one),
   account number (4-17 digits), holder type, ``billing_details[name]`` required. Unverified.
