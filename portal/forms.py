@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 
 from portal import perms
-from portal.models import Contact, OrgUnit, Role, Workspace
+from portal.models import Contact, OrgUnit, Role, Workspace, email_folded
 
 
 class PortalPasswordResetForm(PasswordResetForm):
@@ -24,12 +23,8 @@ class PortalPasswordResetForm(PasswordResetForm):
         user_model = get_user_model()
         field = user_model.get_email_field_name()
         users = user_model._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
-
-        def folded(value: str) -> str:
-            return unicodedata.normalize("NFKC", value).casefold()
-
         # As Django does: iexact in the database, then a strict Unicode-aware comparison.
-        return (u for u in users if folded(email) == folded(getattr(u, field) or ""))
+        return (u for u in users if email_folded(email) == email_folded(getattr(u, field) or ""))
 
 
 class OrgUnitChoiceField(forms.ModelChoiceField):
@@ -52,6 +47,16 @@ class MemberForm(forms.Form):
         self.fields["org_unit"].queryset = workspace.org_units.all()
         if editing:
             del self.fields["email"]
+
+
+class InvitationPasswordForm(SetPasswordForm):
+    """The password a person invited without an account chooses (validated against their
+    address, as Django's validators compare a password with the user's attributes)."""
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(get_user_model()(username=email, email=email), *args, **kwargs)
+        self.fields["new_password1"].label = "Password"
+        self.fields["new_password2"].label = "Password again"
 
 
 class RoleForm(forms.Form):

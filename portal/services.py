@@ -1,18 +1,29 @@
-"""Writes for tenancy and contacts. Each service owns its transaction."""
+"""Writes for tenancy (invitations too) and contacts. Each service owns its transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.text import slugify
 
 from portal import perms
-from portal.forms import PortalPasswordResetForm
-from portal.models import Contact, Membership, OrgUnit, Role, Workspace
+from portal.models import (
+    Contact,
+    Invitation,
+    Membership,
+    OrgUnit,
+    Role,
+    Workspace,
+    email_folded,
+)
 
 User = get_user_model()
 
@@ -126,43 +137,165 @@ def role_save(
     return role
 
 
-def membership_add(
-    *,
-    workspace: Workspace,
-    email: str,
-    roles: Iterable[Role],
-    org_unit: OrgUnit | None,
-    request=None,
-) -> Membership:
-    """Add a user (by e-mail) to the workspace; a new user gets an e-mail to set a password."""
+class InvitationClosed(ValidationError):
+    """The invitation cannot be answered any more; `status` says why (expired, revoked, ...)."""
+
+    def __init__(self, status: Invitation.Status):
+        super().__init__(f"This invitation is {status.label.lower()}.", code=status.value)
+        self.status = status
+
+
+def _users_with_email(email: str) -> list:
+    """The accounts an address names: iexact in the database, then compared Unicode-folded, as
+    the password reset form finds them."""
+    users = User.objects.filter(email__iexact=email).order_by("pk")
+    return [user for user in users if email_folded(user.email) == email_folded(email)]
+
+
+def _invitation_refresh(invitation: Invitation) -> None:
+    """Save with a new expiry, then e-mail the link once the transaction commits."""
+    now = timezone.now()
+    invitation.sent_at, invitation.expires_at = now, now + Invitation.LIFETIME
+    invitation.save()
+    transaction.on_commit(lambda: _invitation_email_send(invitation))
+
+
+def _invitation_email_send(invitation: Invitation) -> None:
+    context = {
+        "invitation": invitation,
+        "url": settings.SITE_URL + invitation.get_absolute_url(),
+        "days": Invitation.LIFETIME.days,
+    }
+    subject = " ".join(render_to_string("portal/emails/invitation_subject.txt", context).split())
+    body = render_to_string("portal/emails/invitation.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+
+
+def invitation_send(
+    *, workspace: Workspace, email: str, roles: Iterable[Role], org_unit: OrgUnit | None, invited_by
+) -> tuple[Invitation, bool]:
+    """Invite someone by e-mail; nothing changes in the workspace until they accept.
+
+    Whether the address has an account makes no difference here. A pending invitation to the
+    same address is updated (these roles and unit, a new expiry) and sent again instead of a
+    second one. Returns the invitation and whether it is new.
+    """
     email = email.strip().lower()
     with transaction.atomic():
-        user = User.objects.filter(email__iexact=email).first()
-        created = user is None
-        if created:
-            user = User(username=email, email=email)
-            user.set_unusable_password()
-            user.save()
-        if Membership.objects.filter(workspace=workspace, user=user).exists():
+        members = Membership.objects.filter(workspace=workspace, user__email__iexact=email)
+        if any(
+            email_folded(m.user.email) == email_folded(email)
+            for m in members.select_related("user")
+        ):
             raise ValidationError({"email": f"{email} is already a member of this workspace."})
-        membership = Membership.objects.create(user=user, workspace=workspace, org_unit=org_unit)
-        membership.roles.set(roles)
-    # A user who never chose a password (invited elsewhere, link lost or expired) is invited again.
-    if (created or not user.has_usable_password()) and request is not None:
-        transaction.on_commit(lambda: _send_set_password_email(email, request))
+        pending = Invitation.objects.select_for_update().pending()
+        invitation = pending.filter(workspace=workspace, email__iexact=email).first()
+        created = invitation is None
+        if created:
+            invitation = Invitation(workspace=workspace, email=email)
+        invitation.org_unit, invitation.invited_by = org_unit, invited_by
+        try:
+            with transaction.atomic():
+                _invitation_refresh(invitation)
+        except IntegrityError:
+            # Another request invited the same address a moment ago.
+            raise ValidationError({"email": f"{email} was invited just now."}) from None
+        invitation.roles.set(roles)
+    return invitation, created
+
+
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """E-mail a pending invitation again, with a new expiry (the link stays the same)."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status not in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
+            raise InvitationClosed(invitation.status)
+        _invitation_refresh(invitation)
+    return invitation
+
+
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    """Withdraw a pending invitation: its link then says so. Revoking twice changes nothing."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
+            invitation.revoked_at = timezone.now()
+            invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def _invitation_for_answer(invitation: Invitation, user) -> Invitation:
+    """The invitation, locked, once `user` is the person it names (PermissionDenied if not)."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
+    )
+    if not invitation.is_for(user):
+        raise PermissionDenied("This invitation was sent to someone else.")
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    """Make `user` a member with the invited roles and unit.
+
+    Accepting an accepted invitation again (a form sent twice, Back) returns the membership it
+    made; once that membership is gone, the invitation cannot bring it back.
+    """
+    with transaction.atomic():
+        invitation = _invitation_for_answer(invitation, user)
+        status = invitation.status
+        membership = Membership.objects.filter(workspace=invitation.workspace, user=user).first()
+        if status == Invitation.Status.ACCEPTED and membership is not None:
+            return membership
+        if status != Invitation.Status.PENDING:
+            raise InvitationClosed(status)
+        if membership is None:  # a member already (invited twice, say) keeps their roles
+            membership = Membership.objects.create(
+                user=user, workspace=invitation.workspace, org_unit=invitation.org_unit
+            )
+            membership.roles.set(invitation.roles.all())
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
     return membership
 
 
-def _send_set_password_email(email: str, request) -> None:
-    # This form, unlike Django's, includes users without a usable password: the invited.
-    form = PortalPasswordResetForm(data={"email": email})
-    if form.is_valid():
-        form.save(
-            request=request,
-            use_https=request.is_secure(),
-            subject_template_name="registration/invite_subject.txt",
-            email_template_name="registration/invite_email.txt",
+def invitation_decline(*, invitation: Invitation, user) -> Invitation:
+    """Say no: the workspace gets no member. Declining twice changes nothing."""
+    with transaction.atomic():
+        invitation = _invitation_for_answer(invitation, user)
+        status = invitation.status
+        if status == Invitation.Status.PENDING:
+            invitation.declined_at = timezone.now()
+            invitation.save(update_fields=["declined_at"])
+        elif status != Invitation.Status.DECLINED:
+            raise InvitationClosed(status)
+    return invitation
+
+
+def invitation_password_set(*, invitation: Invitation, password: str):
+    """The account of an invited person who has none yet, with the password they chose.
+
+    Holding the link proves the address is theirs, as a password reset link does. An account
+    that has a password already is never changed here: its owner logs in instead. One made
+    without a password (invited before invitations existed) gets this one.
+    """
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status != Invitation.Status.PENDING:
+            raise InvitationClosed(invitation.status)
+        email = invitation.email
+        users = _users_with_email(email)
+        taken = any(u.has_usable_password() or not u.is_active for u in users) or (
+            not users and User.objects.filter(username__iexact=email).exists()
         )
+        if taken:
+            raise ValidationError(
+                "There is an account with this e-mail address already: log in to answer the "
+                "invitation."
+            )
+        user = users[0] if users else User(username=email, email=email)
+        user.set_password(password)
+        user.save()
+    return user
 
 
 def membership_update(

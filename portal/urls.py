@@ -7,7 +7,7 @@ from django.urls import include, path
 from automation.views import public as automation_public
 from billing.views import public as billing_public
 from integrations.views import hooks, oauth
-from portal.views import contacts, health, home, members, org_units, password, roles
+from portal.views import contacts, health, home, invitations, members, org_units, password, roles
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -44,6 +44,16 @@ workspace_patterns = [
     path("members/add/", members.member_add, name="member_add"),
     path("members/<uuid:membership_uuid>/", members.member_edit, name="member_edit"),
     path("members/<uuid:membership_uuid>/remove/", members.member_remove, name="member_remove"),
+    path(
+        "members/invitations/<uuid:invitation_uuid>/resend/",
+        members.member_invitation_resend,
+        name="member_invitation_resend",
+    ),
+    path(
+        "members/invitations/<uuid:invitation_uuid>/revoke/",
+        members.member_invitation_revoke,
+        name="member_invitation_revoke",
+    ),
     path("roles/", roles.role_list, name="role_list"),
     path("roles/new/", roles.role_edit, name="role_create"),
     path("roles/<uuid:role_uuid>/", roles.role_edit, name="role_edit"),
@@ -62,6 +72,18 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("accounts/", include(auth_patterns)),
     path("w/<slug:ws>/", include(workspace_patterns)),
+    # The invitee's side: the e-mailed link, outside any workspace they are not in yet.
+    path("invitations/<str:token>/", invitations.invitation_detail, name="invitation_detail"),
+    path(
+        "invitations/<str:token>/accept/",
+        invitations.invitation_accept_view,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<str:token>/decline/",
+        invitations.invitation_decline_view,
+        name="invitation_decline",
+    ),
     path("f/<slug:slug>/", automation_public.public_form, name="public_form"),
     path("book/<slug:slug>/", automation_public.public_booking, name="public_booking"),
     path("pay/<str:token>/", billing_public.public_pay, name="public_pay"),

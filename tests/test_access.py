@@ -26,6 +26,7 @@ from integrations.services import connection_create_from_key
 from invoices.models import InvoicePayment, ScopeType
 from invoices.services import invoice_issue, invoice_process, invoice_save, payment_process_save
 from portal import perms
+from portal.models import Invitation
 from portal.permissions import workspace_permissions
 from tests.automation.factories import AppointmentFactory, CalendarFactory, FormFactory
 from tests.factories import ContactFactory, StripeEventFactory, WebhookEndpointFactory
@@ -43,6 +44,8 @@ PAGES = {
     "member_add": (perms.WORKSPACE_MANAGE, None, 200, 200),
     "member_edit": (perms.WORKSPACE_MANAGE, "membership", 200, 200),
     "member_remove": (perms.WORKSPACE_MANAGE, "membership", 200, 302),
+    "member_invitation_resend": (perms.WORKSPACE_MANAGE, "invitation", 405, 302),
+    "member_invitation_revoke": (perms.WORKSPACE_MANAGE, "invitation", 200, 302),
     "role_list": (perms.WORKSPACE_MANAGE, None, 200, 405),
     "role_create": (perms.WORKSPACE_MANAGE, None, 200, 200),
     "role_edit": (perms.WORKSPACE_MANAGE, "role", 200, 200),
@@ -140,6 +143,7 @@ def _objects(workspace, org_units, staff, sandbox):
         "event": ("event_uuid", event.uuid),
         "contact": ("contact_uuid", ContactFactory(workspace=workspace).uuid),
         "membership": ("membership_uuid", staff.memberships.get(workspace=workspace).uuid),
+        "invitation": ("invitation_uuid", _invitation(workspace).uuid),
         "role": ("role_uuid", workspace.roles.get(name=perms.STAFF).uuid),
         "org_unit": ("unit_uuid", org_units["/acme/Branch B"].uuid),
         "form": ("form_uuid", FormFactory(workspace=workspace).uuid),
@@ -152,6 +156,11 @@ def _objects(workspace, org_units, staff, sandbox):
         "payment": ("payment_uuid", _payment(workspace, connection).uuid),
         "payment_link": ("link_uuid", _payment_link(workspace, connection).uuid),
     }
+
+
+def _invitation(workspace):
+    return Invitation.objects.create(workspace=workspace, email="invited@example.com",
+                                     expires_at=timezone.now() + Invitation.LIFETIME)  # fmt: skip
 
 
 def _payment(workspace, connection):

@@ -20,7 +20,8 @@ from tests.test_access import PAGES, _objects, _url, changed_models, db_snapshot
 # Pages whose form, filled in and sent by acme's owner, changes data (the control).
 MUST_CHANGE = {
     "contact_create", "contact_edit", "calendar_create", "calendar_edit", "form_create",
-    "form_edit", "invoice_edit", "member_remove", "org_unit_create", "org_unit_edit",
+    "form_edit", "invoice_edit", "member_invitation_resend", "member_invitation_revoke",
+    "member_remove", "org_unit_create", "org_unit_edit",
     "payment_link_cancel", "payment_link_send", "reconciliation_run", "role_create",
     "role_edit", "run_retry", "stripe_connection_check", "stripe_connection_edit",
     "stripe_connection_remove", "stripe_events_fetch", "workflow_create", "workflow_delete",

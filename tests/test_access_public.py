@@ -25,6 +25,7 @@ from tests.factories import UserFactory, WebhookEndpointFactory
 from tests.test_access import (
     PAGES,
     PERSONAS,
+    _invitation,
     _payment_link,
     changed_models,
     db_snapshot,
@@ -45,6 +46,13 @@ PUBLIC = {
     ("password_reset_confirm", "reset link"): (302, 302, 302, 302),
     ("password_reset_confirm", "set-password"): (200, 200, 200, 200),
     ("password_reset_complete", ""): (200, 405, 200, 405),
+    # An invitation to an address no persona has: a visitor may choose a password (an empty
+    # form changes nothing); a logged-in user with another address is refused.
+    ("invitation_detail", "invitation"): (200, 200, 403, 403),
+    ("invitation_detail", "unknown token"): (404, 404, 404, 404),
+    ("invitation_accept", "invitation"): (405, 302, 405, 403),
+    ("invitation_accept", "unknown token"): (405, 302, 405, 404),
+    ("invitation_decline", "invitation"): (405, 302, 405, 403),
     ("public_form", "form"): (200, 200, 200, 200),
     ("public_form", "unknown slug"): (404, 404, 404, 404),
     ("public_booking", "calendar"): (200, 200, 200, 200),
@@ -83,6 +91,7 @@ def arguments(workspace, connection):
         "calendar": {"slug": CalendarFactory(workspace=workspace).slug},
         "unknown slug": {"slug": "no-such-page"},
         "link": {"token": link.token},
+        "invitation": {"token": _invitation(workspace).token},
         "unknown token": {"token": "no-such-token"},
         "endpoint": {"endpoint_uuid": WebhookEndpointFactory(connection=connection).uuid},
         "unknown endpoint": {"endpoint_uuid": uuid.uuid4()},

@@ -5,16 +5,20 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from portal.access import PortalRequest, member_workspaces, workspace_view
+from portal.selectors import invitations_open_for
 
 
 @login_required
 @require_GET
 def home(request: PortalRequest):
-    """The workspace switcher as a page; a single workspace opens directly."""
+    """The workspace switcher as a page, with the invitations waiting for an answer; a single
+    workspace and no invitation opens that workspace directly."""
     workspaces = list(member_workspaces(request.user))
-    if len(workspaces) == 1:
+    invitations = invitations_open_for(request.user)
+    if len(workspaces) == 1 and not invitations:
         return redirect(workspaces[0])
-    return render(request, "portal/home.html", {"workspaces": workspaces})
+    context = {"workspaces": workspaces, "invitations": invitations}
+    return render(request, "portal/home.html", context)
 
 
 @workspace_view()

@@ -1,6 +1,8 @@
-"""Members: add by e-mail (inviting new users), change roles and unit, remove with confirmation.
+"""Members: invite by e-mail, change roles and unit, remove with confirmation.
 
-The workspace must always keep someone able to manage it (workspace=manage).
+Inviting makes an invitation, never a membership (tests/portal/test_invitations.py follows it
+to the invitee's answer). The workspace must always keep someone able to manage it
+(workspace=manage).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal import perms
-from portal.models import Membership
+from portal.models import Invitation, Membership
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,27 +63,32 @@ def test_the_list_shows_members_with_roles_and_units(workspace, owner, payer, as
 # --- add ------------------------------------------------------------------------------------
 
 
-def test_it_adds_an_existing_user_by_email(workspace, org_units, owner, as_user):
+def test_it_invites_an_existing_user_by_email_without_adding_them(
+    workspace, org_units, owner, as_user, django_capture_on_commit_callbacks
+):
     user = UserFactory(username="grace@example.com")
     staff_role = _role(workspace, perms.STAFF)
     unit = org_units["/acme/Branch B"]
+    before = _memberships(workspace)
 
-    with_callbacks = as_user(owner)
-    response = with_callbacks.post(
-        reverse("member_add", args=["acme"]),
-        {"email": "  Grace@Example.com ", "roles": [staff_role.pk], "org_unit": unit.pk},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(owner).post(
+            reverse("member_add", args=["acme"]),
+            {"email": "  Grace@Example.com ", "roles": [staff_role.pk], "org_unit": unit.pk},
+        )
 
     assert response.status_code == 302
     assert response.url == reverse("member_list", args=["acme"])
-    membership = _membership(user, workspace)
-    assert list(membership.roles.all()) == [staff_role]
-    assert membership.org_unit == unit
-    assert User.objects.filter(email__iexact="grace@example.com").count() == 1
-    assert mail.outbox == []  # she has a password already
+    assert _memberships(workspace) == before
+    assert not Membership.objects.filter(user=user).exists()
+    invitation = Invitation.objects.get(workspace=workspace)
+    assert invitation.email == "grace@example.com"
+    assert list(invitation.roles.all()) == [staff_role] and invitation.org_unit == unit
+    assert [m.to for m in mail.outbox] == [["grace@example.com"]]
+    assert "/invitations/" in mail.outbox[0].body
 
 
-def test_a_new_email_gets_an_account_and_an_invite_to_set_a_password(
+def test_a_new_email_gets_an_invitation_and_no_account_until_they_choose_a_password(
     workspace, owner, as_user, client, django_capture_on_commit_callbacks
 ):
     viewer_role = _role(workspace, perms.VIEWER)
@@ -93,22 +100,20 @@ def test_a_new_email_gets_an_account_and_an_invite_to_set_a_password(
         )
 
     assert response.status_code == 302
-    user = User.objects.get(email="new.person@example.com")
-    assert not user.has_usable_password()
-    assert list(_membership(user, workspace).roles.all()) == [viewer_role]
+    assert not User.objects.filter(email__iexact="new.person@example.com").exists()
     assert len(mail.outbox) == 1
     invite = mail.outbox[0]
     assert invite.to == ["new.person@example.com"]
-    link = re.search(r"https?://testserver(/accounts/reset/\S+/)", invite.body).group(1)
+    link = re.search(r"https?://[^/\s]+(/invitations/\S+/)", invite.body).group(1)
 
     # The link lets them choose a password and log in with it.
-    form_page = client.get(link, follow=True)
-    assert "Choose a new password" in form_page.text
+    form_page = client.get(link)
+    assert "Choose a password for new.person@example.com" in form_page.text
     done = client.post(
-        form_page.redirect_chain[-1][0],
-        {"new_password1": "a-long-new-passphrase", "new_password2": "a-long-new-passphrase"},
+        link, {"new_password1": "a-long-new-passphrase", "new_password2": "a-long-new-passphrase"}
     )
     assert done.status_code == 302
+    assert not User.objects.get(email="new.person@example.com").memberships.exists()
     assert client.login(username="new.person@example.com", password="a-long-new-passphrase")
 
 
@@ -133,6 +138,7 @@ def test_a_refused_new_email_creates_no_account(workspace, owner, as_user):
     assert response.status_code == 200
     assert "This field is required." in _field_block(response.text, "roles")
     assert not User.objects.filter(email="someone@example.com").exists()
+    assert not Invitation.objects.exists()
 
 
 @pytest.mark.parametrize("attribute", ["pk", "uuid"])
@@ -159,6 +165,7 @@ def test_a_role_of_another_workspace_is_refused_next_to_the_roles(
         assert "valid" in roles_block  # "Select a valid choice" or "... is not a valid value"
     assert _memberships(workspace) == before
     assert not foreign.memberships.filter(workspace=workspace).exists()
+    assert not Invitation.objects.exists()
 
 
 def test_a_unit_of_another_workspace_is_refused(workspace, other_workspace, owner, viewer, as_user):
@@ -271,7 +278,7 @@ def test_the_last_manager_cannot_be_removed(workspace, owner, staff, as_user):
     assert _memberships(workspace) == before
 
 
-def test_adding_a_user_who_never_set_a_password_sends_the_invite_again(
+def test_inviting_a_user_who_never_set_a_password_sends_them_the_invitation(
     workspace, other_workspace, owner, as_user, django_capture_on_commit_callbacks
 ):
     invited = UserFactory(username="invited@example.com")
@@ -287,8 +294,9 @@ def test_adding_a_user_who_never_set_a_password_sends_the_invite_again(
 
     assert response.status_code == 302
     assert User.objects.filter(email__iexact="invited@example.com").count() == 1
+    assert not invited.memberships.filter(workspace=workspace).exists()
     assert [m.to for m in mail.outbox] == [["invited@example.com"]]
-    assert "/accounts/reset/" in mail.outbox[0].body
+    assert "/invitations/" in mail.outbox[0].body
 
 
 def test_the_member_list_runs_as_many_queries_for_30_members_as_for_3(

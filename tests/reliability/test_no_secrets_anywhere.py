@@ -238,6 +238,19 @@ def _password_reset(outputs, owner, mailbox) -> None:
           {"new_password1": "a-New-pass-2026!", "new_password2": "a-New-pass-2026!"})  # fmt: skip
 
 
+def _invitation_answered(outputs, mailbox) -> None:
+    """The invitation's link followed by its new invitee: a password chosen, accepted, then
+    declined too (the answer already given is shown)."""
+    client = Client()
+    (invite,) = [m for m in mailbox if "invites you to join" in m.subject]
+    path = re.search(r"https?://\S+?(/invitations/\S+/)", invite.body)[1]
+    _get(client, outputs, path)
+    _post(client, outputs, path,
+          {"new_password1": "a-New-pass-2026!", "new_password2": "a-New-pass-2026!"})  # fmt: skip
+    _post(client, outputs, path + "accept/")
+    _post(client, outputs, path + "decline/")
+
+
 def _admin_pages(outputs) -> None:
     """The index; every registered model's list, and the change and history pages of its
     rows (with a row of each, in a workspace of their own, as tests/portal/test_admin.py
@@ -308,6 +321,7 @@ def test_no_stored_secret_appears_in_any_page_e_mail_or_log_record(
     invite = {"email": "new@acme.test", "roles": [workspace.roles.get(name=perms.STAFF).pk]}
     with django_capture_on_commit_callbacks(execute=True):  # the invitation e-mail
         _post(client, outputs, reverse("member_add", args=["acme"]), invite)
+    _invitation_answered(outputs, mailoutbox)
     _post_only_actions(client, outputs, objects, connections)
     for url in ["/", reverse("stripe_oauth_callback") + "?state=nope&code=ac_nope"]:
         _get(client, outputs, url)
@@ -327,7 +341,7 @@ def test_no_stored_secret_appears_in_any_page_e_mail_or_log_record(
     assert not missed, f"not rendered: {sorted(missed)}"  # every URL of the access matrices
     subjects = " | ".join(m.subject for m in mailoutbox)
     for sent in ["payment request of", "Your receipt from", "Pat Payer paid",
-                 "Stripe stopped accepting the key", "Password reset", "added to the Agency",
+                 "Stripe stopped accepting the key", "Password reset", "invites you to join",
                  "Thanks Jane"]:  # fmt: skip
         assert sent in subjects, f"{sent!r} was not sent: {subjects}"
     secrets = {**KNOWN, **_stored_secrets()}
