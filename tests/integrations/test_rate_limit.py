@@ -21,7 +21,14 @@ from automation.services.runs import runs_start_for_trigger
 from integrations.gateway.accounts import account_retrieve
 from integrations.gateway.client import Credentials
 from integrations.gateway.errors import RATE_LIMITED, GatewayError
-from integrations.gateway.rate_limit import REDIS_PREFIX, throttle
+from integrations.gateway.rate_limit import (
+    REDIS_PREFIX,
+    VISITOR_MAX_WAIT,
+    for_visitors,
+    reserve_turn,
+    throttle,
+    visitor_calls,
+)
 from integrations.services import connection_create_from_key
 from tests.automation.conftest import charge_step, publish, saved_customer
 from tests.automation.test_worker import ROOT, Worker, _wait
@@ -266,3 +273,114 @@ def test_a_burst_of_triggers_on_two_workers_succeeds_under_stripes_limit(
     assert sorted(i.id for i in intents if i.status == "succeeded") == sorted(
         s.outputs["id"] for s in steps
     )
+
+
+# --- Visitors' calls (pages anyone can load) leave the reserve to staff and workflows -------
+
+
+def test_on_a_fake_clock_visitors_never_take_the_reserve_nor_a_future_turn():
+    """reserve_turn with the clock in the test's hands: 20 a second, 3 back to back, 1 turn
+    kept for staff and workflows. Visitors asking without pause take the other 2 turns, then
+    only what refills, never the reserve: staff still go at once, then queue ahead of them."""
+    rate, burst = 20, 3
+    interval = 1.01 / (rate - burst + 1)
+    tolerance, keep, max_wait = (burst - 1) * interval, 1 * interval, 5.0
+    tat, now = None, 1000.0
+    taken = 0
+    for _ in range(50):  # a flood of visitors in the same instant
+        new, wait = reserve_turn(tat, now, interval, tolerance, max_wait, keep)
+        if new is None:
+            assert wait > 0  # asked again after this long, it may succeed
+            continue
+        assert wait == 0  # a visitor never waits for a turn in the future
+        tat, taken = new, taken + 1
+    assert taken == burst - 1
+
+    new, wait = reserve_turn(tat, now, interval, tolerance, max_wait)  # staff: the reserve
+    assert new is not None and wait == 0
+    tat = new
+    new, wait = reserve_turn(tat, now, interval, tolerance, max_wait)  # staff again: queued
+    assert new is not None and 0 < wait <= interval + 1e-9
+    tat = new
+    # While staff have turns queued, no visitor gets one, however long they ask.
+    for step in range(1, 5):
+        assert (
+            reserve_turn(tat, now + step * interval / 4, interval, tolerance, max_wait, keep)[0]
+            is None
+        )
+
+    # Afresh: over a second of visitors asking every millisecond, a staff call every 0.1 s
+    # still goes at once each time.
+    tat, visitors = None, 0
+    for ms in range(1, 1000):
+        now_ms = now + ms / 1000
+        new, wait = reserve_turn(tat, now_ms, interval, tolerance, max_wait, keep)
+        if new is not None:
+            assert wait == 0
+            tat, visitors = new, visitors + 1
+        if ms % 100 == 0:
+            staff, staff_wait = reserve_turn(tat, now_ms, interval, tolerance, max_wait)
+            assert staff is not None and staff_wait == 0
+            tat = staff
+    # Visitors had the rest: their part of the burst and the pace (just under 18 a second)
+    # less the 9 staff calls.
+    assert burst - 1 + 17 - 9 - 1 <= visitors <= burst - 1 + 18 - 9
+
+
+def test_a_staff_call_gets_a_turn_at_once_while_visitors_use_up_their_share(rates, settings):
+    """The real bucket: visitor threads ask without pause for a second and a half; meanwhile a
+    staff call every 0.2 s never waits, and no visitor waited past VISITOR_MAX_WAIT."""
+    pace = rates(20, burst=3)
+    settings.STRIPE_RATE_RESERVE = 1
+    account = _new_account()
+    stop = time.monotonic() + 1.5
+    visitor_turns: list[float] = []
+    refused: list[float] = []
+
+    def visitor() -> None:
+        with visitor_calls():
+            while time.monotonic() < stop:
+                started = time.monotonic()
+                try:
+                    throttle(account, live=False)
+                    visitor_turns.append(time.monotonic())
+                except GatewayError as error:
+                    assert error.code == RATE_LIMITED
+                    refused.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=visitor) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    staff_waits = []
+    time.sleep(0.2)  # the visitors have used up what they may
+    while time.monotonic() < stop - 0.1:
+        started = time.monotonic()
+        throttle(account, live=False)
+        staff_waits.append(time.monotonic() - started)
+        time.sleep(0.2)
+    for thread in threads:
+        thread.join()
+
+    assert len(staff_waits) >= 5 and max(staff_waits) < 0.05, staff_waits
+    assert visitor_turns and len(visitor_turns) <= pace * 1.5 + 3  # their share, no more
+    assert all(waited <= VISITOR_MAX_WAIT + 0.1 for waited in refused)
+
+
+def test_visitor_calls_mark_the_calls_made_inside_only(rates):
+    assert not for_visitors()
+    with visitor_calls():
+        assert for_visitors()
+
+        @visitor_calls()
+        def inner() -> bool:
+            return for_visitors()
+
+        assert inner()
+        assert for_visitors()  # still inside the outer one
+    assert not for_visitors()
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(for_visitors()))
+    with visitor_calls():
+        thread.start()
+        thread.join()
+    assert seen == [False]  # another thread (another request) is not a visitor's
