@@ -200,8 +200,18 @@ class LinkFilterForm(forms.Form):
 class WorkspaceSettingsForm(forms.ModelForm):
     class Meta:
         model = Workspace
-        fields = ["notify_admins_of_payments"]
-        labels = {"notify_admins_of_payments": "E-mail the owners when a customer pays"}
+        fields = ["notify_admins_of_payments", "require_two_factor"]
+        labels = {
+            "notify_admins_of_payments": "E-mail the owners when a customer pays",
+            "require_two_factor": (
+                "Require two-factor sign-in for members who can charge, manage Stripe or manage "
+                "the workspace"
+            ),
+        }
         help_texts = {
-            "notify_admins_of_payments": "Owners get an e-mail for each payment by link or card."
+            "notify_admins_of_payments": "Owners get an e-mail for each payment by link or card.",
+            "require_two_factor": (
+                "They are asked to set it up (an authenticator app) before opening any page of "
+                "this workspace, you too; members who can only view are not."
+            ),
         }

@@ -1,7 +1,9 @@
 """Access rules for views: one helper per rule.
 
 A user who is not a member of a workspace gets 404 for everything in it (we do not confirm it
-exists); a member without the permission gets 403.
+exists); a member without the permission gets 403. Where the workspace requires two-factor
+sign-in of members who can move money or manage it, such a member gets none of its pages
+before giving a code (portal.middleware turns TwoFactorRequired into the set-up or code page).
 """
 
 from __future__ import annotations
@@ -17,6 +19,17 @@ from django_htmx.middleware import HtmxDetails
 
 from portal.models import Workspace
 from portal.permissions import workspace_permissions
+from portal.two_factor import two_factor_enabled, two_factor_required
+
+
+class TwoFactorRequired(Exception):
+    """The workspace requires two-factor sign-in of this member, who has not given a code in
+    this session: `enrolled` says whether to ask for one or to set it up first."""
+
+    def __init__(self, workspace: Workspace, *, enrolled: bool):
+        super().__init__(f"{workspace.slug} requires two-factor sign-in.")
+        self.workspace = workspace
+        self.enrolled = enrolled
 
 
 class PortalRequest(HttpRequest):
@@ -44,9 +57,17 @@ def get_workspace_for(request: HttpRequest, slug: str, perm: str | None = None) 
     granted = workspace_permissions(request.user, workspace)
     if perm is not None and perm not in granted:
         raise PermissionDenied(f"This page needs the permission {perm}.")
+    if two_factor_required(workspace, granted) and not _verified(request.user):
+        raise TwoFactorRequired(workspace, enrolled=two_factor_enabled(request.user))
     request.workspace = workspace
     request.workspace_perms = granted
     return workspace
+
+
+def _verified(user) -> bool:
+    """Whether this session gave a two-factor code (django-otp's OTPMiddleware says)."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
 
 
 def workspace_view(perm: str | None = None) -> Callable:

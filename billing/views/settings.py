@@ -1,4 +1,5 @@
-"""The workspace's settings (owners): for now, whether owners hear about payments."""
+"""The workspace's settings (owners): whether owners hear about payments, whether members who
+can move money must use two-factor sign-in."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def workspace_settings(request: PortalRequest):
     data = request.POST if request.method == "POST" else None
     form = WorkspaceSettingsForm(data, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
-        form.instance.save(update_fields=["notify_admins_of_payments"])
+        form.instance.save(update_fields=WorkspaceSettingsForm.Meta.fields)
         messages.success(request, "Settings saved.")
         return redirect("workspace_settings", request.workspace.slug)
     return render(request, "billing/settings.html", {"form": form})
