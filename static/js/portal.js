@@ -12,3 +12,7 @@ document.addEventListener("click", function (event) {
   var el = event.target.closest("[data-confirm]");
   if (el && !window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
 });
+// Buttons marked data-print print the page (the recovery codes).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) { window.print(); }
+});
