@@ -68,6 +68,13 @@ PUBLIC = {
     ("stripe_webhook", "endpoint"): (405, 400, 405, 400),
     ("stripe_webhook", "unknown endpoint"): (405, 404, 405, 404),
     ("stripe_oauth_callback", ""): (302, 302, 400, 405),
+    # Two-factor sign-in, for users who have not set it up (the personas): the account page
+    # and set-up answer, the rest send to the account page, the code page to the portal.
+    ("two_factor", ""): (302, 302, 200, 405),
+    ("two_factor_setup", ""): (302, 302, 200, 200),
+    ("two_factor_codes", ""): (302, 302, 302, 302),
+    ("two_factor_disable", ""): (302, 302, 302, 302),
+    ("two_factor_verify", ""): (302, 302, 302, 302),
     ("logout", ""): (405, 302, 405, 302),  # last: it ends the session
 }
 # The rows whose answers write: the link's one PaymentIntent, and what Stripe says of it.

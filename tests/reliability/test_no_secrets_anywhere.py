@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from base64 import b32decode
 
 from django.contrib import admin
 from django.core.mail import EmailMessage
@@ -23,13 +24,21 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.services.links import payment_link_create
 from integrations.models import StripeConnection, WebhookEndpoint
 from integrations.services import connection_create_from_key, webhook_secret_set
 from portal import perms
 from tests.automation.conftest import publish
-from tests.factories import ContactFactory, MembershipFactory, UserFactory, WorkspaceFactory
+from tests.factories import (
+    PASSWORD,
+    ContactFactory,
+    MembershipFactory,
+    UserFactory,
+    WorkspaceFactory,
+)
 from tests.integrations.webhook_helpers import event_body, signature
 from tests.portal.test_admin import _one_of_each, _task
 from tests.reliability.leaks import Outputs, stripe_quoting_the_key
@@ -251,6 +260,34 @@ def _invitation_answered(outputs, mailbox) -> None:
     _post(client, outputs, path + "decline/")
 
 
+def _two_factor(outputs, workspace) -> tuple[Outputs, dict[str, str]]:
+    """Two-factor sign-in set up by an owner of its own: the set-up page and the recovery codes
+    are the one time its secrets show, returned apart with the secrets; then every page of it
+    again (into `outputs`) and a log-in with a recovery code, where they must not show."""
+    user = UserFactory(username="guarded@acme.test")
+    MembershipFactory(user=user, workspace=workspace, roles=[perms.OWNER])
+    client, shown = Client(), Outputs()
+    client.force_login(user)
+    setup = reverse("two_factor_setup")
+    page = _get(client, shown, setup)
+    grouped = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', page.text)[1]
+    secret = grouped.replace(" ", "")
+    code = f"{TOTP(b32decode(secret)).token():06d}"
+    codes = re.findall(
+        r"<li><code>(\w{8})</code></li>", _post(client, shown, setup, {"code": code}).text
+    )
+    for name in ["two_factor", "two_factor_setup", "two_factor_codes", "two_factor_disable"]:
+        _get(client, outputs, reverse(name))
+        _post(client, outputs, reverse(name))
+    again = Client()
+    _post(again, outputs, reverse("login"), {"username": user.username, "password": PASSWORD})
+    _post(again, outputs, reverse("two_factor_verify"), {"code": codes[0]})
+    _get(again, outputs, reverse("two_factor_verify"))  # verified: sent on
+    key = TOTPDevice.objects.get(user=user).key
+    secrets = {"TOTP secret": secret, "TOTP secret as shown": grouped, "TOTP key": key}
+    return shown, secrets | {f"recovery code {n}": c for n, c in enumerate(codes, 1)}
+
+
 def _admin_pages(outputs) -> None:
     """The index; every registered model's list, and the change and history pages of its
     rows (with a row of each, in a workspace of their own, as tests/portal/test_admin.py
@@ -333,9 +370,15 @@ def test_no_stored_secret_appears_in_any_page_e_mail_or_log_record(
         _stripe_quotes_the_key(client, outputs, objects, connections, settings)
     # The Stripe pages again, with the rejected keys' panels (their answers may differ now).
     _workspace_pages(client, outputs, objects, connections, prefix="stripe_")
+    set_up, two_factor = _two_factor(outputs, workspace)
     _password_reset(outputs, owner, mailoutbox)  # last: it ends the owner's sessions
     outputs.mails(mailoutbox)
     outputs.records(caplog.records)
+
+    # Two-factor sign-in's secret and recovery codes show only while it is set up.
+    assert len(two_factor) == 13 and len(set_up.leaks(two_factor)) == 11  # shown there, once
+    assert not outputs.leaks(two_factor), outputs.leaks(two_factor)
+    outputs.items += set_up.items
 
     missed = ({name for name, _ in PUBLIC} | set(PAGES)) - _rendered(outputs)
     assert not missed, f"not rendered: {sorted(missed)}"  # every URL of the access matrices
