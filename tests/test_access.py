@@ -52,6 +52,7 @@ PAGES = {
     "org_unit_list": (perms.WORKSPACE_MANAGE, None, 200, 405),
     "org_unit_create": (perms.WORKSPACE_MANAGE, None, 200, 200),
     "org_unit_edit": (perms.WORKSPACE_MANAGE, "org_unit", 200, 200),
+    "audit_log": (perms.WORKSPACE_MANAGE, None, 200, 405),
     "stripe_dashboard": (perms.STRIPE_VIEW, None, 200, 405),
     "stripe_connection_create": (perms.STRIPE_ALL, None, 200, 200),
     "stripe_connection_edit": (perms.STRIPE_ALL, "connection", 200, 200),

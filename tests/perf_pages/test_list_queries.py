@@ -38,7 +38,7 @@ from portal.management.commands.perf_data import (
     runs_add,
     workflow_add,
 )
-from portal.models import Membership
+from portal.models import AuditEntry, Membership
 from portal.pagination import MAX_PAGE_SIZE, paginate
 from tests.automation.factories import CalendarFactory, FormFactory
 from tests.factories import UserFactory
@@ -145,6 +145,19 @@ def _members(scene: Scene, n: int) -> None:
         member.roles.add(role)
 
 
+def _audit_entries(scene: Scene, n: int) -> None:
+    """Entries by several people and workflows, as charges and role changes make them."""
+    AuditEntry.objects.bulk_create(
+        AuditEntry(workspace=scene.workspace, workspace_name=scene.workspace.name,
+                   workspace_slug=scene.workspace.slug, actor=scene.owner if i % 2 else None,
+                   actor_label=scene.owner.email if i % 2 else f"workflow Flow {i % 7}",
+                   address="203.0.113.9", action=AuditEntry.Action.PAYMENT_CHARGE,
+                   summary=f"Charge of 49.99 USD to Contact {i}",
+                   changes={"amount": {"before": None, "after": "49.99 USD"}})
+        for i in range(n)
+    )  # fmt: skip
+
+
 def _reconciliations(scene: Scene, n: int) -> None:
     difference = {"kind": "missing", "message": "Unknown.", "repaired": False,
                   "payment_intent": "pi_1", "amount": 4999, "currency": "usd"}  # fmt: skip
@@ -190,6 +203,7 @@ LISTS = {
     "appointment_list": Page(_appointments),
     "member_list": Page(_members),
     "reconciliation_list": Page(_reconciliations),
+    "audit_log": Page(_audit_entries),
 }
 
 

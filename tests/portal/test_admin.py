@@ -35,7 +35,8 @@ from invoices.models import (
     PaymentProcess,
     WorkItem,
 )
-from portal.models import Contact, Membership, OrgUnit, Role, Workspace
+from portal.audit import audit_record
+from portal.models import AuditEntry, Contact, Membership, OrgUnit, Role, Workspace
 from tests.automation.factories import (
     AppointmentFactory,
     CalendarFactory,
@@ -98,6 +99,14 @@ def _one_of_each(user) -> dict[type, object]:
         OrgUnit: unit,
         Role: workspace.roles.first(),
         Membership: MembershipFactory(workspace=workspace, org_unit=unit, roles=["Viewer"]),
+        AuditEntry: audit_record(
+            workspace=workspace,
+            actor=user,
+            address="203.0.113.9",
+            action=AuditEntry.Action.ROLE_UPDATE,
+            summary="Changed the role Viewer",
+            changes={"permissions": {"before": ["stripe=view"], "after": []}},
+        ),
         Contact: ContactFactory(workspace=workspace, custom_fields={"lead_value": "150"}),
         StripeConnection: (
             connection := StripeConnectionFactory(workspace=workspace, secret_key=SECRET)
