@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from portal import perms
+from portal.audit import audit_record, changes_between
 from portal.models import (
+    AuditEntry,
     Contact,
     Invitation,
     Membership,
@@ -115,9 +117,17 @@ def _ensure_a_manager_remains(workspace: Workspace) -> None:
 
 
 def role_save(
-    *, workspace: Workspace, name: str, permissions: Iterable[str], role: Role | None = None
+    *,
+    workspace: Workspace,
+    name: str,
+    permissions: Iterable[str],
+    role: Role | None = None,
+    actor=None,
+    address: str | None = None,
 ) -> Role:
-    """Create a role, or rename it and set its permissions."""
+    """Create a role, or rename it and set its permissions. `actor` and `address` are who did
+    it, for the audit trail (an edit that changes nothing records nothing)."""
+    creating = role is None
     role = role or Role(workspace=workspace)
     old_name, old_permissions = role.name, role.permissions
     role.name = name.strip()
@@ -130,11 +140,43 @@ def role_save(
                 raise ValidationError({"name": "A role with this name exists already."})
             role.save()
             _ensure_a_manager_remains(workspace)
+            _audit_role(
+                role, creating, {"name": old_name, "permissions": old_permissions},
+                actor=actor, address=address,
+            )  # fmt: skip
     except Exception:
         # Refused: the caller's object goes back to what is stored (pages show its name).
         role.name, role.permissions = old_name, old_permissions
         raise
     return role
+
+
+def _audit_role(role: Role, creating: bool, before: dict, *, actor, address) -> None:
+    after = {"name": role.name, "permissions": role.permissions}
+    changes = changes_between({} if creating else before, after)
+    if not changes:
+        return
+    if creating:
+        action, summary = AuditEntry.Action.ROLE_CREATE, f"Created the role {role.name}"
+    else:
+        action, summary = AuditEntry.Action.ROLE_UPDATE, f"Changed the role {role.name}"
+    audit_record(
+        workspace=role.workspace,
+        actor=actor,
+        address=address,
+        action=action,
+        summary=summary,
+        changes=changes,
+        obj=role,
+    )
+
+
+def _role_names(roles: Iterable[Role]) -> list[str]:
+    return sorted(role.name for role in roles)
+
+
+def _unit_path(unit: OrgUnit | None) -> str | None:
+    return unit.path if unit is not None else None
 
 
 class InvitationClosed(ValidationError):
@@ -172,13 +214,20 @@ def _invitation_email_send(invitation: Invitation) -> None:
 
 
 def invitation_send(
-    *, workspace: Workspace, email: str, roles: Iterable[Role], org_unit: OrgUnit | None, invited_by
+    *,
+    workspace: Workspace,
+    email: str,
+    roles: Iterable[Role],
+    org_unit: OrgUnit | None,
+    invited_by,
+    address: str | None = None,
 ) -> tuple[Invitation, bool]:
     """Invite someone by e-mail; nothing changes in the workspace until they accept.
 
     Whether the address has an account makes no difference here. A pending invitation to the
     same address is updated (these roles and unit, a new expiry) and sent again instead of a
-    second one. Returns the invitation and whether it is new.
+    second one. Returns the invitation and whether it is new. The audit trail records it as
+    `invited_by`'s, from `address`.
     """
     email = email.strip().lower()
     with transaction.atomic():
@@ -193,6 +242,12 @@ def invitation_send(
         created = invitation is None
         if created:
             invitation = Invitation(workspace=workspace, email=email)
+            before = {}
+        else:
+            before = {
+                "roles": _role_names(invitation.roles.all()),
+                "org unit": _unit_path(invitation.org_unit),
+            }
         invitation.org_unit, invitation.invited_by = org_unit, invited_by
         try:
             with transaction.atomic():
@@ -201,26 +256,70 @@ def invitation_send(
             # Another request invited the same address a moment ago.
             raise ValidationError({"email": f"{email} was invited just now."}) from None
         invitation.roles.set(roles)
+        after = {"roles": _role_names(invitation.roles.all()), "org unit": _unit_path(org_unit)}
+        verb = "Invited" if created else "Updated and sent again the invitation of"
+        audit_record(
+            workspace=workspace,
+            actor=invited_by,
+            address=address,
+            action=AuditEntry.Action.MEMBER_INVITE,
+            summary=f"{verb} {email} as {invitation.role_names}",
+            changes=changes_between(before, after),
+            obj=invitation,
+            label=email,
+        )
     return invitation, created
 
 
-def invitation_resend(*, invitation: Invitation) -> Invitation:
-    """E-mail a pending invitation again, with a new expiry (the link stays the same)."""
+def _audit_invitation(invitation: Invitation, action: str, summary: str, *, actor, address):
+    audit_record(
+        workspace=invitation.workspace,
+        actor=actor,
+        address=address,
+        action=action,
+        summary=summary,
+        obj=invitation,
+        label=invitation.email,
+    )
+
+
+def invitation_resend(
+    *, invitation: Invitation, actor=None, address: str | None = None
+) -> Invitation:
+    """E-mail a pending invitation again, with a new expiry (the link stays the same).
+    `actor` and `address` are who sent it, for the audit trail."""
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.status not in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
             raise InvitationClosed(invitation.status)
         _invitation_refresh(invitation)
+        _audit_invitation(
+            invitation,
+            AuditEntry.Action.MEMBER_INVITE_RESEND,
+            f"Sent the invitation of {invitation.email} again",
+            actor=actor,
+            address=address,
+        )
     return invitation
 
 
-def invitation_revoke(*, invitation: Invitation) -> Invitation:
-    """Withdraw a pending invitation: its link then says so. Revoking twice changes nothing."""
+def invitation_revoke(
+    *, invitation: Invitation, actor=None, address: str | None = None
+) -> Invitation:
+    """Withdraw a pending invitation: its link then says so. Revoking twice changes nothing
+    (and records nothing). `actor` and `address` are who revoked it, for the audit trail."""
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.status in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
             invitation.revoked_at = timezone.now()
             invitation.save(update_fields=["revoked_at"])
+            _audit_invitation(
+                invitation,
+                AuditEntry.Action.MEMBER_INVITE_REVOKE,
+                f"Revoked the invitation of {invitation.email}",
+                actor=actor,
+                address=address,
+            )
     return invitation
 
 
@@ -234,11 +333,12 @@ def _invitation_for_answer(invitation: Invitation, user) -> Invitation:
     return invitation
 
 
-def invitation_accept(*, invitation: Invitation, user) -> Membership:
+def invitation_accept(*, invitation: Invitation, user, address: str | None = None) -> Membership:
     """Make `user` a member with the invited roles and unit.
 
     Accepting an accepted invitation again (a form sent twice, Back) returns the membership it
-    made; once that membership is gone, the invitation cannot bring it back.
+    made; once that membership is gone, the invitation cannot bring it back. The audit trail
+    records the acceptance as `user`'s, from `address`.
     """
     with transaction.atomic():
         invitation = _invitation_for_answer(invitation, user)
@@ -248,13 +348,33 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
             return membership
         if status != Invitation.Status.PENDING:
             raise InvitationClosed(status)
-        if membership is None:  # a member already (invited twice, say) keeps their roles
+        joined = membership is None
+        if joined:  # a member already (invited twice, say) keeps their roles
             membership = Membership.objects.create(
                 user=user, workspace=invitation.workspace, org_unit=invitation.org_unit
             )
             membership.roles.set(invitation.roles.all())
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
+        after = {
+            "roles": _role_names(membership.roles.all()),
+            "org unit": _unit_path(membership.org_unit),
+        }
+        audit_record(
+            workspace=invitation.workspace,
+            actor=user,
+            address=address,
+            action=AuditEntry.Action.MEMBER_INVITE_ACCEPT,
+            summary=(
+                f"{invitation.email} accepted the invitation and joined as "
+                f"{', '.join(after['roles']) or 'a member without a role'}"
+                if joined
+                else f"{invitation.email} accepted the invitation (a member already: unchanged)"
+            ),
+            changes=changes_between({}, after) if joined else {},
+            obj=membership,
+            label=invitation.email,
+        )
     return membership
 
 
@@ -298,20 +418,66 @@ def invitation_password_set(*, invitation: Invitation, password: str):
     return user
 
 
+def _membership_state(membership: Membership) -> dict:
+    return {
+        "roles": _role_names(membership.roles.all()),
+        "org unit": _unit_path(membership.org_unit),
+    }
+
+
+def _member_label(membership: Membership) -> str:
+    user = membership.user
+    return user.email or user.get_username()
+
+
 def membership_update(
-    *, membership: Membership, roles: Iterable[Role], org_unit: OrgUnit | None
+    *,
+    membership: Membership,
+    roles: Iterable[Role],
+    org_unit: OrgUnit | None,
+    actor=None,
+    address: str | None = None,
 ) -> Membership:
+    """Set a member's roles and unit. `actor` and `address` are who did it, for the audit
+    trail (which records only a change)."""
     with transaction.atomic():
+        before = _membership_state(membership)
         membership.org_unit = org_unit
         membership.save(update_fields=["org_unit"])
         membership.roles.set(roles)
         _ensure_a_manager_remains(membership.workspace)
+        changes = changes_between(before, _membership_state(membership))
+        if changes:
+            audit_record(
+                workspace=membership.workspace,
+                actor=actor,
+                address=address,
+                action=AuditEntry.Action.MEMBER_UPDATE,
+                summary=f"Changed the roles of {_member_label(membership)}"
+                if "roles" in changes
+                else f"Moved {_member_label(membership)} to another org unit",
+                changes=changes,
+                obj=membership,
+                label=_member_label(membership),
+            )
     return membership
 
 
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, actor=None, address: str | None = None) -> None:
+    """Remove a member (the account stays). `actor` and `address` are who did it, for the
+    audit trail, whose entry outlives the membership."""
     with transaction.atomic():
         workspace = membership.workspace
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            address=address,
+            action=AuditEntry.Action.MEMBER_REMOVE,
+            summary=f"Removed {_member_label(membership)} from the workspace",
+            changes=changes_between(_membership_state(membership), {}),
+            obj=membership,
+            label=_member_label(membership),
+        )
         membership.delete()
         _ensure_a_manager_remains(workspace)
 

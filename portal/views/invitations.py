@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.audit import audit_by
 from portal.forms import InvitationPasswordForm
 from portal.models import Invitation
 from portal.services import (
@@ -85,7 +86,9 @@ def invitation_accept_view(request: HttpRequest, token: str):
         return _not_yours(request)
     answered = invitation.status == Invitation.Status.ACCEPTED
     try:
-        membership = invitation_accept(invitation=invitation, user=request.user)
+        membership = invitation_accept(
+            invitation=invitation, user=request.user, address=audit_by(request)["address"]
+        )
     except InvitationClosed as closed:
         return _closed(request, invitation, closed.status)
     workspace = membership.workspace

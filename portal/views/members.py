@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.audit import audit_by
 from portal.forms import MemberForm
 from portal.pagination import paginate
 from portal.services import (
@@ -51,6 +52,7 @@ def member_add(request: PortalRequest):
                 roles=form.cleaned_data["roles"],
                 org_unit=form.cleaned_data["org_unit"],
                 invited_by=request.user,
+                address=audit_by(request)["address"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -70,7 +72,7 @@ def _pending_invitation(request: PortalRequest, invitation_uuid):
 def member_invitation_resend(request: PortalRequest, invitation_uuid):
     invitation = _pending_invitation(request, invitation_uuid)
     try:
-        invitation_resend(invitation=invitation)
+        invitation_resend(invitation=invitation, **audit_by(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -84,7 +86,7 @@ def member_invitation_revoke(request: PortalRequest, invitation_uuid):
     """GET asks for confirmation; POST withdraws the invitation (its link stops working)."""
     invitation = _pending_invitation(request, invitation_uuid)
     if request.method == "POST":
-        invitation_revoke(invitation=invitation)
+        invitation_revoke(invitation=invitation, **audit_by(request))
         messages.success(request, f"Invitation of {invitation.email} revoked.")
         return redirect("member_list", request.workspace.slug)
     return render(request, "portal/members/revoke.html", {"invitation": invitation})
@@ -106,6 +108,7 @@ def member_edit(request: PortalRequest, membership_uuid):
                 membership=membership,
                 roles=form.cleaned_data["roles"],
                 org_unit=form.cleaned_data["org_unit"],
+                **audit_by(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -126,7 +129,7 @@ def member_remove(request: PortalRequest, membership_uuid):
     error = ""
     if request.method == "POST":
         try:
-            membership_remove(membership=membership)
+            membership_remove(membership=membership, **audit_by(request))
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.audit import audit_by
 from portal.forms import RoleForm
 from portal.services import role_save
 
@@ -30,7 +31,9 @@ def role_edit(request: PortalRequest, role_uuid=None):
     form = RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = role_save(workspace=request.workspace, role=role, **form.cleaned_data)
+            saved = role_save(
+                workspace=request.workspace, role=role, **form.cleaned_data, **audit_by(request)
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
