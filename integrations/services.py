@@ -22,7 +22,8 @@ from integrations.gateway.connect import code_exchange, deauthorize
 from integrations.gateway.webhooks import MAX_ENDPOINTS, endpoint_count, endpoint_create
 from integrations.models import StripeConnection, WebhookEndpoint
 from integrations.selectors import connection_calls, connection_credentials
-from portal.models import Workspace
+from portal.audit import audit_record, changes_between, key_mask
+from portal.models import AuditEntry, Workspace
 from portal.services import contacts_stripe_customer_forget
 
 logger = logging.getLogger(__name__)
@@ -40,11 +41,18 @@ def key_mode(secret_key: str) -> str:
 
 
 def connection_create_from_key(
-    *, workspace: Workspace, secret_key: str, publishable_key: str = "", make_default: bool = True
+    *,
+    workspace: Workspace,
+    secret_key: str,
+    publishable_key: str = "",
+    make_default: bool = True,
+    actor=None,
+    address: str | None = None,
 ) -> StripeConnection:
     """Check the key with Stripe (account retrieve), then store it encrypted.
 
     A key Stripe rejects raises ValidationError on `secret_key` and saves nothing.
+    `actor` and `address` are who connected it, for the audit trail.
     """
     secret_key, publishable_key = secret_key.strip(), publishable_key.strip()
     mode = key_mode(secret_key)
@@ -58,7 +66,7 @@ def connection_create_from_key(
         has_default = workspace.stripe_connections.filter(is_default=True).exists()
         if make_default and has_default:
             workspace.stripe_connections.update(is_default=False)
-        return StripeConnection.objects.create(
+        connection = StripeConnection.objects.create(
             workspace=workspace,
             secret_key=secret_key,
             publishable_key=publishable_key,
@@ -73,6 +81,35 @@ def connection_create_from_key(
             health=StripeConnection.Health.OK,
             last_checked_at=timezone.now(),
         )
+        _audit_connect(connection, actor=actor, address=address)
+    return connection
+
+
+def _audit_state(connection: StripeConnection) -> dict:
+    """What the audit trail shows of a connection: its keys masked as the pages show them."""
+    return {
+        "account": connection.account_id,
+        "mode": connection.mode,
+        "secret_key": connection.masked_secret_key,
+        "publishable_key": key_mask(connection.publishable_key),
+        "default": connection.is_default,
+    }
+
+
+def _audit_connect(connection: StripeConnection, *, actor, address) -> None:
+    name = connection.account_name or connection.account_id
+    summary = f"Connected Stripe account {name} ({connection.get_mode_display().lower()} mode)"
+    if connection.connected_via == StripeConnection.Via.OAUTH:
+        summary += " through Stripe Connect"
+    audit_record(
+        workspace=connection.workspace,
+        actor=actor,
+        address=address,
+        action=AuditEntry.Action.STRIPE_CONNECT,
+        summary=summary,
+        changes=changes_between({}, _audit_state(connection)),
+        obj=connection,
+    )
 
 
 def _checked_account(secret_key: str):
@@ -144,9 +181,12 @@ def connection_update(
     secret_key: str = "",
     publishable_key: str = "",
     make_default: bool = False,
+    actor=None,
+    address: str | None = None,
 ) -> StripeConnection:
     """Replace the key (checked with Stripe first; it must be of the same account and mode),
-    the publishable key, or make the connection the default."""
+    the publishable key, or make the connection the default. `actor` and `address` are who
+    did it, for the audit trail (which records only what changed)."""
     secret_key, publishable_key = secret_key.strip(), publishable_key.strip()
     if secret_key:
         mode = key_mode(secret_key)
@@ -168,6 +208,7 @@ def connection_update(
             publishable_key=publishable_key,
             mode=mode if secret_key else connection.mode,
         )
+    before = _audit_state(connection)
     if secret_key:
         connection.secret_key = secret_key
         connection.mode = mode
@@ -181,7 +222,32 @@ def connection_update(
         connection.save()
         if make_default:
             _make_default(connection)
+        _audit_update(connection, before, replaced=bool(secret_key), actor=actor, address=address)
     return connection
+
+
+def _audit_update(connection: StripeConnection, before: dict, *, replaced: bool, actor, address):
+    changes = changes_between(before, _audit_state(connection))
+    if replaced and "secret_key" not in changes:  # the same last four: still a new key
+        changes["secret_key"] = {"before": before["secret_key"], "after": "(replaced)"}
+    if not changes:
+        return
+    name = connection.account_name or connection.account_id
+    if "secret_key" in changes or "publishable_key" in changes:
+        keys = {"secret_key": "secret key", "publishable_key": "publishable key"}
+        which = " and ".join(label for field, label in keys.items() if field in changes)
+        action, summary = AuditEntry.Action.STRIPE_KEY_REPLACE, f"Replaced the {which} of {name}"
+    else:
+        action, summary = AuditEntry.Action.STRIPE_DEFAULT_SET, f"Made {name} the default account"
+    audit_record(
+        workspace=connection.workspace,
+        actor=actor,
+        address=address,
+        action=action,
+        summary=summary,
+        changes=changes,
+        obj=connection,
+    )
 
 
 def _account_details_set(connection: StripeConnection, account: Account) -> None:
@@ -236,10 +302,13 @@ def connection_account_ensure(*, connection: StripeConnection) -> StripeConnecti
     return connection
 
 
-def connection_create_from_oauth(*, workspace: Workspace, code: str) -> StripeConnection:
+def connection_create_from_oauth(
+    *, workspace: Workspace, code: str, actor=None, address: str | None = None
+) -> StripeConnection:
     """Exchange a Connect authorization code and store the connected account.
 
     Calls then use the platform key with the `Stripe-Account` header; no key is stored.
+    `actor` and `address` are who connected it, for the audit trail.
     """
     try:
         grant = code_exchange(code=code)
@@ -268,12 +337,16 @@ def connection_create_from_oauth(*, workspace: Workspace, code: str) -> StripeCo
         connection.health = StripeConnection.Health.OK
         connection.last_checked_at = timezone.now()
         connection.save()
+        _audit_connect(connection, actor=actor, address=address)
     return connection
 
 
-def connection_remove(*, connection: StripeConnection) -> None:
+def connection_remove(
+    *, connection: StripeConnection, actor=None, address: str | None = None
+) -> None:
     """Forget the connection (Connect: revoke the platform's access first). The Stripe
-    account itself is untouched; another connection becomes the default."""
+    account itself is untouched; another connection becomes the default. `actor` and
+    `address` are who removed it, for the audit trail (whose entry outlives the row)."""
     if connection.connected_via == StripeConnection.Via.OAUTH:
         try:
             deauthorize(account_id=connection.account_id)
@@ -284,6 +357,16 @@ def connection_remove(*, connection: StripeConnection) -> None:
     with transaction.atomic():
         workspace = connection.workspace
         was_default = connection.is_default
+        state = _audit_state(connection)
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            address=address,
+            action=AuditEntry.Action.STRIPE_REMOVE,
+            summary=f"Removed the connection to {connection.account_name or connection.account_id}",
+            changes=changes_between(state, {}),
+            obj=connection,
+        )
         connection.delete()
         if was_default:
             successor = workspace.stripe_connections.order_by("created_at").first()

@@ -16,6 +16,7 @@ from integrations.hooks import connection_usage
 from integrations.selectors import webhook_endpoint_usage
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.audit import audit_by
 
 
 def _connection(request: PortalRequest, connection_uuid):
@@ -39,6 +40,7 @@ def connection_create(request: PortalRequest):
                 secret_key=form.cleaned_data["secret_key"],
                 publishable_key=form.cleaned_data["publishable_key"],
                 make_default=form.cleaned_data["make_default"],
+                **audit_by(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -61,7 +63,9 @@ def connection_edit(request: PortalRequest, connection_uuid):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.connection_update(connection=connection, **form.cleaned_data)
+            services.connection_update(
+                connection=connection, **form.cleaned_data, **audit_by(request)
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -92,7 +96,7 @@ def connection_remove(request: PortalRequest, connection_uuid):
     error = ""
     if request.method == "POST":
         try:
-            services.connection_remove(connection=connection)
+            services.connection_remove(connection=connection, **audit_by(request))
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:

@@ -17,6 +17,7 @@ from integrations.selectors import oauth_authorize_url
 from integrations.services import connection_create_from_oauth
 from portal import perms
 from portal.access import PortalRequest, get_workspace_for, workspace_view
+from portal.audit import audit_by
 
 SESSION_KEY = "stripe_oauth_states"
 
@@ -53,7 +54,7 @@ def oauth_callback(request: PortalRequest):
         return redirect(dashboard)
     try:
         connection = connection_create_from_oauth(
-            workspace=workspace, code=request.GET.get("code", "")
+            workspace=workspace, code=request.GET.get("code", ""), **audit_by(request)
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
