@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 from django import forms
 
+from portal.audit import workflow_actor
+
 
 class ActionError(Exception):
     """A step failed. `code` is one of the normalized codes of integrations/errors.py."""
@@ -48,6 +50,14 @@ class ActionContext:
     test_run: bool = False
     settings: dict = dataclasses.field(default_factory=dict)  # the workflow's safety settings
     config: dict = dataclasses.field(default_factory=dict)  # the step's settings, unresolved
+
+    @property
+    def actor(self) -> str:
+        """Who acted, as the audit trail names it: the run's workflow."""
+        workflow = getattr(self.run, "workflow", None)
+        if workflow is None:
+            return "workflow"
+        return workflow_actor(workflow, test_run=self.test_run)
 
 
 class ActionConfigForm(forms.Form):

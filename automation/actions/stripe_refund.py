@@ -11,6 +11,9 @@ from automation.actions.base import Action as BaseAction
 from automation.actions.base import ActionError
 from automation.actions.stripe_common import connection_for, credentials, dry_run, stripe_errors
 from integrations.gateway.payments import refund_create
+from portal.audit import audit_record
+from portal.models import AuditEntry
+from portal.money import format_amount
 
 
 class ConfigForm(fields.AmountConfigForm):
@@ -84,6 +87,7 @@ class Action(BaseAction):
                 idempotency_key=ctx.idempotency_key,
                 **{key: target},
             )
+        _audit(ctx, refund, target)
         return asdict(
             Output(
                 refund.id,
@@ -94,3 +98,16 @@ class Action(BaseAction):
                 refund.payment_intent,
             )
         )
+
+
+def _audit(ctx, refund, target: str) -> None:
+    """The refund in the audit trail, by the workflow: Stripe made it (this step runs once)."""
+    amount = format_amount(refund.amount, refund.currency or "usd")
+    audit_record(
+        workspace=ctx.workspace,
+        actor=ctx.actor,
+        address=None,
+        action=AuditEntry.Action.PAYMENT_REFUND,
+        summary=f"Refunded {amount} of {target} ({refund.id})",
+        changes={"refunded": {"before": None, "after": amount}},
+    )

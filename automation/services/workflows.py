@@ -20,6 +20,8 @@ from automation.actions import safety
 from automation.models import Run, Workflow, WorkflowVersion
 from automation.services.runs import run_enqueue
 from automation.variables import variables_in
+from portal.audit import audit_record
+from portal.models import AuditEntry
 from portal.money import format_amount
 
 # How many contacts are read to find the custom keys the variable picker offers.
@@ -132,11 +134,34 @@ def workflow_duplicate(*, workflow: Workflow) -> Workflow:
 
 
 @transaction.atomic
-def workflow_delete(*, workflow: Workflow) -> None:
-    """Delete the workflow with its versions and its run history."""
+def workflow_delete(*, workflow: Workflow, actor=None, address: str | None = None) -> None:
+    """Delete the workflow with its versions and its run history. The audit trail keeps
+    who deleted it (`actor`, `address`), and its publications, after it is gone."""
+    if workflow.status == Workflow.Status.PUBLISHED:
+        _audit(
+            workflow,
+            AuditEntry.Action.WORKFLOW_DELETE,
+            "Deleted the published workflow",
+            actor=actor,
+            address=address,
+            before=Workflow.Status.PUBLISHED,
+            after=None,
+        )
     # Runs protect their version: they go first.
     Run.objects.filter(workflow=workflow).delete()
     workflow.delete()
+
+
+def _audit(workflow: Workflow, action: str, verb: str, *, actor, address, before, after) -> None:
+    audit_record(
+        workspace=workflow.workspace,
+        actor=actor,
+        address=address,
+        action=action,
+        summary=f"{verb} {workflow.name}",
+        changes={"status": {"before": before, "after": after}},
+        obj=workflow,
+    )
 
 
 def workflow_settings_save(
@@ -292,11 +317,14 @@ def workflow_problems(workflow: Workflow) -> list[str]:
     return problems
 
 
-def workflow_publish(*, workflow: Workflow) -> WorkflowVersion:
+def workflow_publish(
+    *, workflow: Workflow, actor=None, address: str | None = None
+) -> WorkflowVersion:
     """Snapshot the draft into version n+1 and make it the one new runs use.
 
     Raises ValidationError listing every problem, and stores nothing, if the draft is not
-    ready. Runs already started keep executing the version they started with.
+    ready. Runs already started keep executing the version they started with. `actor` and
+    `address` are who published, for the audit trail.
     """
     with transaction.atomic():
         locked = (
@@ -313,17 +341,49 @@ def workflow_publish(*, workflow: Workflow) -> WorkflowVersion:
             settings=workflow_settings(locked),
             trigger_type=locked.trigger_type,
         )
+        before = (
+            locked.status,
+            locked.published_version.number if locked.published_version else None,
+        )
         locked.status = Workflow.Status.PUBLISHED
         locked.published_version = version
         locked.save(update_fields=["status", "published_version", "updated_at"])
+        audit_record(
+            workspace=locked.workspace,
+            actor=actor,
+            address=address,
+            action=AuditEntry.Action.WORKFLOW_PUBLISH,
+            summary=f"Published {locked.name} as version {number}",
+            changes={
+                "status": {"before": before[0], "after": locked.status},
+                "version": {"before": before[1], "after": number},
+            },
+            obj=locked,
+        )
     workflow.status, workflow.published_version = locked.status, version
     return version
 
 
-def workflow_unpublish(*, workflow: Workflow) -> Workflow:
-    """Stop starting runs (runs in flight finish). The last version stays, for history."""
-    workflow.status = Workflow.Status.DRAFT
-    workflow.save(update_fields=["status", "updated_at"])
+def workflow_unpublish(*, workflow: Workflow, actor=None, address: str | None = None) -> Workflow:
+    """Stop starting runs (runs in flight finish). The last version stays, for history.
+    `actor` and `address` are who did it, for the audit trail, which records it only when the
+    workflow was published."""
+    with transaction.atomic():
+        locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        before = locked.status
+        locked.status = Workflow.Status.DRAFT
+        locked.save(update_fields=["status", "updated_at"])
+        if before != locked.status:
+            _audit(
+                locked,
+                AuditEntry.Action.WORKFLOW_UNPUBLISH,
+                "Unpublished",
+                actor=actor,
+                address=address,
+                before=before,
+                after=locked.status,
+            )
+    workflow.status = locked.status
     return workflow
 
 

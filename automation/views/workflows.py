@@ -34,6 +34,7 @@ from automation.workflow_forms import (
 )
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.audit import audit_by
 from portal.pagination import paginate
 
 BUILDER = "automation/workflows/builder.html"
@@ -186,7 +187,7 @@ def workflow_duplicate(request: PortalRequest, workflow_uuid):
 def workflow_delete(request: PortalRequest, workflow_uuid):
     workflow = _workflow(request, workflow_uuid)
     if request.method == "POST":
-        services.workflow_delete(workflow=workflow)
+        services.workflow_delete(workflow=workflow, **audit_by(request))
         messages.success(request, f"Workflow {workflow.name} deleted.")
         return redirect("workflow_list", request.workspace.slug)
     context = {"workflow": workflow, "run_count": workflow.runs.count()}
@@ -201,11 +202,11 @@ def workflow_publish(request: PortalRequest, workflow_uuid):
     form = PublishForm(request.POST)
     form.is_valid()
     if not form.cleaned_data.get("published"):
-        services.workflow_unpublish(workflow=workflow)
+        services.workflow_unpublish(workflow=workflow, **audit_by(request))
         messages.success(request, "Unpublished: the workflow starts no new runs.")
         return redirect(workflow)
     try:
-        version = services.workflow_publish(workflow=workflow)
+        version = services.workflow_publish(workflow=workflow, **audit_by(request))
     except ValidationError as error:
         messages.error(request, "Not published. " + " ".join(_errors_of(error)))
     else:

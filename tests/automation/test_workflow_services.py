@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from automation.models import Run, StepRun, Workflow, WorkflowVersion
 from automation.services import workflows as services
+from portal.models import AuditEntry
 from tests.factories import ContactFactory, StripeConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -238,6 +239,42 @@ def test_unpublish_keeps_the_version_for_history(workflow, workspace):
     services.workflow_unpublish(workflow=workflow)
     workflow.refresh_from_db()
     assert workflow.status == Workflow.Status.DRAFT and workflow.published_version == version
+
+
+def test_publish_and_unpublish_are_recorded_with_who_and_where(workflow, workspace, owner):
+    _ready(workflow, StripeConnectionFactory(workspace=workspace))
+    services.workflow_publish(workflow=workflow, actor=owner, address="203.0.113.7")
+    services.workflow_unpublish(workflow=workflow, actor=owner, address="203.0.113.7")
+    services.workflow_unpublish(workflow=workflow, actor=owner)  # a draft already: no change
+
+    published, unpublished = AuditEntry.objects.order_by("id")
+    assert published.action == AuditEntry.Action.WORKFLOW_PUBLISH
+    assert published.summary == "Published Pay per lead as version 1"
+    assert published.changes["status"] == {"before": "draft", "after": "published"}
+    assert unpublished.action == AuditEntry.Action.WORKFLOW_UNPUBLISH
+    assert unpublished.summary == "Unpublished Pay per lead"
+    for entry in (published, unpublished):
+        assert (entry.actor, entry.address) == (owner, "203.0.113.7")
+
+
+def test_a_refused_publish_records_nothing(workflow):
+    services.step_add(workflow=workflow, type="filter")
+    with pytest.raises(ValidationError):
+        services.workflow_publish(workflow=workflow, actor=None)
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_entries_outlive_the_deleted_workflow(workflow, workspace, owner):
+    _ready(workflow, StripeConnectionFactory(workspace=workspace))
+    services.workflow_publish(workflow=workflow, actor=owner)
+    services.workflow_delete(workflow=workflow, actor=owner, address="203.0.113.7")
+    assert not Workflow.objects.exists()
+
+    published, deleted = AuditEntry.objects.order_by("id")
+    assert published.object_id == deleted.object_id == str(workflow.uuid)
+    assert published.object_label == "Pay per lead"
+    assert deleted.action == AuditEntry.Action.WORKFLOW_DELETE
+    assert deleted.summary == "Deleted the published workflow Pay per lead"
 
 
 def test_settings_refuse_a_zero_limit(workflow):
