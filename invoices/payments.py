@@ -87,7 +87,14 @@ REPEAT_WINDOW = timedelta(minutes=10)
 
 
 def _reserve(
-    *, work_item: WorkItem, payer, amount: int, method: str, token, allow_repeat: bool = False
+    *,
+    work_item: WorkItem,
+    payer,
+    amount: int,
+    method: str,
+    token,
+    allow_repeat: bool = False,
+    address: str | None = None,
 ) -> tuple[InvoicePayment, bool]:
     """(the attempt, whether it already existed): the form's token makes a resubmission the
     same attempt, answered with its first result."""
@@ -102,7 +109,7 @@ def _reserve(
     try:
         attempt = _reserve_new(
             work_item=work_item, payer=payer, amount=amount, method=method, token=token,
-            allow_repeat=allow_repeat,
+            allow_repeat=allow_repeat, address=address,
         )  # fmt: skip
     except IntegrityError:  # the same form submitted twice at the same moment
         same = InvoicePayment.objects.filter(uuid=token, work_item=work_item, payer=payer).first()
@@ -128,7 +135,9 @@ def _refuse_repeat(item: WorkItem, payer, amount: int, currency: str) -> None:
         )  # fmt: skip
 
 
-def _reserve_new(*, work_item, payer, amount, method, token, allow_repeat) -> InvoicePayment:
+def _reserve_new(
+    *, work_item, payer, amount, method, token, allow_repeat, address
+) -> InvoicePayment:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=work_item.invoice_id)
         item = WorkItem.objects.get(pk=work_item.pk)
@@ -152,6 +161,8 @@ def _reserve_new(*, work_item, payer, amount, method, token, allow_repeat) -> In
         )
         payment = payment_start(
             idempotency_key=attempt.idempotency_key,
+            actor=payer,
+            address=address,
             defaults={
                 "workspace": invoice.workspace,
                 "connection": usable_connection(invoice.workspace),
@@ -177,9 +188,11 @@ def invoice_pay_card(
     payment_method_id: str = "",
     attempt=None,
     allow_repeat: bool = True,
+    address: str | None = None,
 ) -> PayResult:
     """Pay with a saved card now (`payment_method_id`), or start a new-card payment that the
-    page confirms with Stripe.js (no `payment_method_id`: the result has a client secret)."""
+    page confirms with Stripe.js (no `payment_method_id`: the result has a client secret).
+    The payer's `address` goes to the audit trail with the attempt's payment."""
     check_chargeable(amount, work_item.invoice.currency)
     connection = usable_connection(work_item.workspace)
     customer = payer_customer(user=payer, connection=connection)
@@ -189,7 +202,7 @@ def invoice_pay_card(
         raise ValidationError({"payment_method": "Choose one of your saved cards."})
     attempt, repeated = _reserve(
         work_item=work_item, payer=payer, amount=amount, method="card", token=attempt,
-        allow_repeat=allow_repeat,
+        allow_repeat=allow_repeat, address=address,
     )  # fmt: skip
     if attempt.status != InvoicePayment.Status.PENDING:
         return PayResult(attempt, repeated=repeated)  # charged (or refused) the first time
@@ -221,8 +234,10 @@ def invoice_pay_bank(
     bank: BankAccount,
     attempt=None,
     allow_repeat: bool = True,
+    address: str | None = None,
 ) -> PayResult:
-    """Pay by ACH debit from a verified bank account: processing until Stripe settles it."""
+    """Pay by ACH debit from a verified bank account: processing until Stripe settles it.
+    The payer's `address` goes to the audit trail with the attempt's payment."""
     connection = usable_connection(work_item.workspace)
     if bank.payer.user_id != payer.pk or bank.payer.connection_id != connection.pk:
         raise ValidationError({"bank_account": "Choose one of your bank accounts."})
@@ -233,7 +248,7 @@ def invoice_pay_bank(
     check_chargeable(amount, "usd")
     attempt, repeated = _reserve(
         work_item=work_item, payer=payer, amount=amount, method="ach", token=attempt,
-        allow_repeat=allow_repeat,
+        allow_repeat=allow_repeat, address=address,
     )  # fmt: skip
     if attempt.status != InvoicePayment.Status.PENDING:
         return PayResult(attempt, repeated=repeated)

@@ -8,7 +8,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from invoices.models import Invoice, InvoiceLine, InvoicePayment, PaymentProcess, WorkItem
-from portal.money import MAXIMUM_AMOUNT
+from portal.audit import audit_record
+from portal.models import AuditEntry
+from portal.money import MAXIMUM_AMOUNT, format_amount
 
 
 def invoice_save(
@@ -104,17 +106,42 @@ def invoice_issue(*, invoice: Invoice) -> Invoice:
     return invoice
 
 
-def invoice_void(*, invoice: Invoice) -> Invoice:
+def invoice_void(*, invoice: Invoice, actor=None, address: str | None = None) -> Invoice:
+    """Void the invoice and close its open work item. `actor` and `address` are who voided
+    it, for the audit trail."""
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.amount_paid or _payment_in_flight(locked):
             raise ValidationError("An invoice with payments cannot be voided; refund them first.")
+        before = locked.status
         locked.status = Invoice.Status.VOID
         locked.save(update_fields=["status", "updated_at"])
         locked.work_items.filter(status=WorkItem.Status.OPEN).update(
             status=WorkItem.Status.CLOSED, closed_at=timezone.now()
         )
+        if before != locked.status:
+            _audit(
+                locked,
+                AuditEntry.Action.INVOICE_VOID,
+                f"Voided {locked}",
+                actor=actor,
+                address=address,
+                changes={"status": {"before": before, "after": locked.status}},
+            )
     return locked
+
+
+def _audit(invoice: Invoice, action: str, summary: str, *, actor, address, changes) -> None:
+    total = format_amount(invoice.total, invoice.currency)
+    audit_record(
+        workspace=invoice.workspace,
+        actor=actor,
+        address=address,
+        action=action,
+        summary=f"{summary} ({total})",
+        changes=changes,
+        obj=invoice,
+    )
 
 
 def payment_process_save(*, workspace, assignee_name: str, org_unit, scope_type: str, role):
@@ -135,8 +162,9 @@ def payment_process_save(*, workspace, assignee_name: str, org_unit, scope_type:
 PAYABLE = (Invoice.Status.OPEN, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PROCESSING)
 
 
-def invoice_process(*, invoice: Invoice) -> WorkItem:
-    """Create the work item for the assignees, or bring back the open one: never two."""
+def invoice_process(*, invoice: Invoice, actor=None, address: str | None = None) -> WorkItem:
+    """Create the work item for the assignees, or bring back the open one: never two.
+    `actor` and `address` are who processed it, for the audit trail (a new item only)."""
     process = PaymentProcess.objects.filter(workspace=invoice.workspace_id).first()
     if process is None:
         raise ValidationError(
@@ -151,7 +179,7 @@ def invoice_process(*, invoice: Invoice) -> WorkItem:
             return existing
         try:
             with transaction.atomic():
-                return WorkItem.objects.create(
+                item = WorkItem.objects.create(
                     workspace=locked.workspace,
                     invoice=locked,
                     assignee_name=process.assignee_name,
@@ -159,5 +187,15 @@ def invoice_process(*, invoice: Invoice) -> WorkItem:
                     scope_type=process.scope_type,
                     role=process.role,
                 )
+                assignees = f"{process.assignee_name} at {process.org_unit.path}"
+                _audit(
+                    locked,
+                    AuditEntry.Action.INVOICE_PROCESS,
+                    f"Processed {locked} for {assignees}",
+                    actor=actor,
+                    address=address,
+                    changes={"assigned to": {"before": None, "after": str(process)}},
+                )
+                return item
         except IntegrityError:  # processed at the same moment elsewhere
             return locked.work_items.get(status=WorkItem.Status.OPEN)

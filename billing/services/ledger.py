@@ -19,6 +19,8 @@ from django.utils import timezone
 from billing.hooks import payment_status_changed
 from billing.models import IntentMismatch, Payment, PaymentEvent
 from integrations.gateway.payments import PaymentIntent
+from portal.audit import audit_record
+from portal.models import AuditEntry
 from portal.money import format_amount
 
 logger = logging.getLogger(__name__)
@@ -43,11 +45,20 @@ OWNER_FIELDS = ("workspace", "connection", "contact", "source", "origin")
 FORM_EXPIRED = "This form has expired; reload the page and try again."
 
 
-def payment_start(*, idempotency_key: str, defaults: dict, appointments=()) -> Payment:
+def payment_start(
+    *,
+    idempotency_key: str,
+    defaults: dict,
+    appointments=(),
+    actor=None,
+    address: str | None = None,
+) -> Payment:
     """The ledger row of an attempt, created once whatever repeats (its key is unique).
 
     A key already used by a row of another owner (see OWNER_FIELDS) raises ValidationError
-    before anything is sent to Stripe: a token copied from elsewhere is refused, not merged."""
+    before anything is sent to Stripe: a token copied from elsewhere is refused, not merged.
+    The row's creation is the charge in the audit trail: by `actor` (else the member who
+    started it; a workflow passes its own name) from `address`."""
     try:
         with transaction.atomic():
             payment = Payment.objects.create(idempotency_key=idempotency_key, **defaults)
@@ -56,6 +67,7 @@ def payment_start(*, idempotency_key: str, defaults: dict, appointments=()) -> P
             PaymentEvent.objects.create(
                 payment=payment, kind="created", message=_created_message(payment)
             )
+            _audit_charge(payment, actor=actor, address=address)
             return payment
     except IntegrityError:
         scope = {name: defaults[name] for name in OWNER_FIELDS if name in defaults}
@@ -68,6 +80,34 @@ def payment_start(*, idempotency_key: str, defaults: dict, appointments=()) -> P
             "This payment was started with another amount; reload the page to start again."
         )
     return payment
+
+
+# Who charged when no member did and no workflow said so.
+LINK_PAYER = "customer on the payment link page"
+
+
+def _audit_charge(payment: Payment, *, actor, address) -> None:
+    amount = format_amount(payment.amount, payment.currency)
+    payer = payment.contact.name if payment.contact else payment.stripe_customer_id or "-"
+    if actor is None:
+        actor = payment.started_by
+    if actor is None and payment.source == Payment.Source.PAYMENT_LINK:
+        actor = LINK_PAYER
+    audit_record(
+        workspace=payment.workspace,
+        actor=actor,
+        address=address,
+        action=AuditEntry.Action.PAYMENT_CHARGE,
+        summary=f"Charge of {amount} to {payer} ({payment.get_source_display().lower()})",
+        changes={
+            "amount": {"before": None, "after": amount},
+            "customer": {"before": None, "after": payer},
+            "source": {"before": None, "after": payment.source},
+            "description": {"before": None, "after": payment.description},
+        },
+        obj=payment,
+        label=f"{amount} to {payer}",
+    )
 
 
 def _created_message(payment: Payment) -> str:

@@ -13,6 +13,7 @@ from billing.services.refunds import payment_refund
 from integrations.errors import GatewayError
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.audit import audit_by
 from portal.money import format_amount
 from portal.pagination import paginate
 
@@ -71,7 +72,8 @@ def payment_refund_view(request: PortalRequest, payment_uuid):
         return _detail(request, payment, form, refund_open=True, confirm=question)
     try:
         refund = payment_refund(payment=payment, amount=data["minor"], reason=form.reason_text,
-                                user=request.user, attempt=data["attempt"])  # fmt: skip
+                                user=request.user, attempt=data["attempt"],
+                                address=audit_by(request)["address"])  # fmt: skip
     except ValidationError as error:
         _add_errors(form, error)
         return _detail(request, payment, form, refund_open=True)

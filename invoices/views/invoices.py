@@ -18,6 +18,7 @@ from invoices.services import (
 )
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.audit import audit_by
 from portal.money import CURRENCIES, exponent
 from portal.pagination import paginate
 
@@ -121,7 +122,7 @@ def invoice_process_view(request: PortalRequest, invoice_uuid):
     invoice = _invoice(request, invoice_uuid)
     had_open = invoice.work_items.filter(status=WorkItem.Status.OPEN).exists()
     try:
-        item = invoice_process(invoice=invoice)
+        item = invoice_process(invoice=invoice, **audit_by(request))
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect(invoice)
@@ -141,7 +142,7 @@ def invoice_void_view(request: PortalRequest, invoice_uuid):
     invoice = _invoice(request, invoice_uuid)
     if request.method == "POST":
         try:
-            invoice_void(invoice=invoice)
+            invoice_void(invoice=invoice, **audit_by(request))
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
