@@ -91,6 +91,7 @@ class Action(BaseAction):
                     idempotency_key=ctx.idempotency_key,
                     source=Payment.Source.WORKFLOW,
                     origin=ctx.idempotency_key,
+                    actor=ctx.actor,
                 )
         except ChargeError as declined:
             if declined.needs_customer:
@@ -138,6 +139,7 @@ def _needs_customer(inputs, ctx, payer, amount, currency, description, reason: s
             currency=currency,
             description=description,
             origin=ctx.idempotency_key,
+            actor=ctx.actor,
         )
         raise ActionError(
             "PAYMENT_REQUIRED", f"{reason}; a payment link was e-mailed to {link.contact.email}."

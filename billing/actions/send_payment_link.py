@@ -69,6 +69,7 @@ class Action(BaseAction):
                 description=str(inputs.get("description") or ""),
                 origin=ctx.idempotency_key,
                 appointments=bookings,
+                actor=ctx.actor,
             )
         except ValidationError as error:
             raise ActionError("VALIDATION_ERROR", " ".join(error.messages)) from None

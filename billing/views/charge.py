@@ -34,6 +34,7 @@ from integrations.selectors import default_connection
 from integrations.stripe_js import stripe_js_csp
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.audit import audit_by
 from portal.money import format_amount
 
 TABS = {"card": "Card on file", "new": "New card", "link": "Send payment link"}
@@ -103,6 +104,7 @@ def _charge_card(request: PortalRequest, contact, form: CardOnFileForm) -> dict:
             user=request.user,
             attempt=data["attempt"],
             allow_repeat=data["repeat"],
+            **audit_by(request),
         )
     except RepeatCharge as error:
         return {"confirm": question, "repeat": error.messages[0], "earlier": error.earlier}
@@ -138,6 +140,7 @@ def _new_card_intent(request: PortalRequest, contact, form: NewCardForm) -> Json
             user=request.user,
             attempt=data["attempt"],
             allow_repeat=data["repeat"],
+            **audit_by(request),
         )
     except RepeatCharge as error:
         return JsonResponse({"errors": {"repeat": [{"message": error.messages[0]}]}}, status=400)
@@ -176,6 +179,7 @@ def _link_create(request: PortalRequest, contact, form: PaymentLinkForm):
             user=request.user,
             attempt=data["attempt"],
             allow_repeat=data["repeat"],
+            **audit_by(request),
         )
     except ValidationError as error:  # a dict ({"repeat": ...}) goes next to its field
         form.add_error(None, error)

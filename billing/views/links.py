@@ -22,6 +22,7 @@ from billing.services.links import (
 from integrations.errors import GatewayError
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.audit import audit_by
 from portal.pagination import paginate
 
 
@@ -71,7 +72,7 @@ def payment_link_send_view(request: PortalRequest, link_uuid):
         return redirect("payment_link_detail", request.workspace.slug, link.uuid)
     seen = form.cleaned_data["sent_count"] or 0
     try:
-        link = payment_link_send(link=link, sent_count=seen)
+        link = payment_link_send(link=link, sent_count=seen, **audit_by(request))
     except LinkAlreadySent as repeat:
         messages.info(request, repeat.messages[0])
     except ValidationError as error:
@@ -89,7 +90,7 @@ def payment_link_cancel_view(request: PortalRequest, link_uuid):
     link = _link(request, link_uuid)
     if request.method == "POST":
         try:
-            link = payment_link_cancel(link=link)
+            link = payment_link_cancel(link=link, **audit_by(request))
         except ValidationError as error:
             messages.error(request, error.messages[0])
         except GatewayError:
