@@ -170,17 +170,11 @@ def test_ach_add_fail_verify_pay_processing_then_paid(
     work_item, payer, sandbox, connection, django_capture_on_commit_callbacks
 ):
     from billing.services.charges import payment_refresh
-    from invoices.banks import ach_available, bank_account_add, bank_account_verify
+    from invoices.banks import ach_available, bank_account_verify
     from invoices.payments import invoice_pay_bank
 
     assert ach_available(connection)
-    bank = bank_account_add(
-        payer=payer,
-        connection=connection,
-        holder_name="Pat Payer",
-        routing_number="110000000",
-        account_number="000123456789",
-    )
+    bank = _bank(payer, connection, "000123456789")
     assert (bank.status, bank.last4) == ("pending", "6789")
     with pytest.raises(ValidationError, match="Only a verified bank account"):
         invoice_pay_bank(work_item=work_item, payer=payer, amount=5000, bank=bank)
@@ -199,15 +193,9 @@ def test_ach_add_fail_verify_pay_processing_then_paid(
 
 
 def test_ach_verification_locks_after_ten_wrong_tries(payer, sandbox, connection):
-    from invoices.banks import bank_account_add, bank_account_verify
+    from invoices.banks import bank_account_verify
 
-    bank = bank_account_add(
-        payer=payer,
-        connection=connection,
-        holder_name="Pat Payer",
-        routing_number="110000000",
-        account_number="000123456789",
-    )
+    bank = _bank(payer, connection, "000123456789")
     for _ in range(9):
         with pytest.raises(ValidationError):
             bank_account_verify(bank=bank, amounts=(1, 2))
@@ -221,16 +209,10 @@ def test_a_failed_ach_payment_reopens_the_invoice_with_the_reason(
     work_item, payer, sandbox, connection
 ):
     from billing.services.charges import payment_refresh
-    from invoices.banks import bank_account_add, bank_account_verify
+    from invoices.banks import bank_account_verify
     from invoices.payments import invoice_pay_bank
 
-    bank = bank_account_add(
-        payer=payer,
-        connection=connection,
-        holder_name="Pat Payer",
-        routing_number="110000000",
-        account_number="000111111113",
-    )
+    bank = _bank(payer, connection, "000111111113")
     bank = bank_account_verify(bank=bank, descriptor_code="SM11AA")
     result = invoice_pay_bank(work_item=work_item, payer=payer, amount=5000, bank=bank)
     sandbox.control.ach_settle(result.attempt.payment.stripe_payment_intent_id)
@@ -278,17 +260,23 @@ def test_another_work_items_attempt_token_tells_nothing_and_charges_nothing(
     assert InvoicePayment.objects.filter(work_item=other_item).count() == 0
 
 
-def _verified_bank(payer, connection):
-    from invoices.banks import bank_account_add, bank_account_verify
+def _bank(payer, connection, account_number: str):
+    """A payer's new (pending) US bank account; the numbers are Stripe's test ones."""
+    from invoices.banks import bank_account_add
 
-    bank = bank_account_add(
+    return bank_account_add(
         payer=payer,
         connection=connection,
         holder_name="Pat Payer",
         routing_number="110000000",
-        account_number="000123456789",
+        account_number=account_number,
     )
-    return bank_account_verify(bank=bank, amounts=(32, 45))
+
+
+def _verified_bank(payer, connection):
+    from invoices.banks import bank_account_verify
+
+    return bank_account_verify(bank=_bank(payer, connection, "000123456789"), amounts=(32, 45))
 
 
 def test_a_bank_payment_stripe_rate_limits_stays_pending_and_the_same_form_pays_once(
