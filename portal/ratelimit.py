@@ -25,6 +25,8 @@ def client_address(request: HttpRequest) -> str:
     from to X-Forwarded-For, so the header is read from the right, and only across hops the
     settings trust: TRUSTED_PROXY_COUNT proxies in front of the portal, or the addresses in
     TRUSTED_PROXIES (networks allowed). Whatever the client wrote at the left is never taken.
+    An address from the header is returned in its canonical spelling, so one address is one
+    rate-limit key however it was written.
     """
     remote = request.META.get("REMOTE_ADDR", "")
     count, trusted = settings.TRUSTED_PROXY_COUNT, _networks(tuple(settings.TRUSTED_PROXIES))
@@ -40,14 +42,18 @@ def client_address(request: HttpRequest) -> str:
         candidate = chain[-count - 1] if len(chain) > count else remote
     else:
         candidate = next((h for h in reversed(chain) if not _within(h, trusted)), chain[0])
-    return candidate if _address(candidate) else remote
+    address = _address(candidate)
+    return str(address) if address else remote
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `text` spells, or None. A zone ("fe80::1%eth0") names an interface of the
+    machine that wrote it, not a client, and database address columns refuse it: None."""
     try:
-        return ipaddress.ip_address(text)
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    return None if getattr(address, "scope_id", None) else address
 
 
 @cache
