@@ -31,6 +31,9 @@ class Workspace(models.Model):
     notify_admins_of_payments = models.BooleanField(
         default=True, help_text="E-mail the workspace's owners when a customer pays."
     )
+    # Members who can charge, manage Stripe or manage the workspace must use two-factor sign-in
+    # here (portal.access.get_workspace_for sends them to set it up).
+    require_two_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -276,3 +279,119 @@ class Contact(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("contact_detail", args=[self.workspace.slug, self.uuid])
+
+
+def _shown(value) -> str:
+    """A value of an audit entry's changes in words: lists joined, nothing as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value else "none"
+    return str(value)
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Entries are only ever added: bulk updates and deletes are refused like single ones.
+    (Django's own SET_NULL, when a workspace or a user is deleted, goes through the base
+    manager and still clears the link; the copied names stay.)"""
+
+    def update(self, **kwargs):
+        raise AuditEntry.AppendOnly("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise AuditEntry.AppendOnly("Audit entries cannot be deleted.")
+
+
+class AuditEntry(models.Model):
+    """Who moved money or changed who can, when, from where, and what changed.
+
+    Kept when what it names is gone: the workspace and the actor are linked with SET_NULL and
+    their names copied; the object changed is named by type, id and label, never linked.
+    Written by `portal.audit.audit_record` in the transaction of the change it records.
+    """
+
+    class AppendOnly(Exception):
+        """An existing entry was to be saved again or deleted."""
+
+    class Action(models.TextChoices):
+        STRIPE_CONNECT = "stripe.connect", "Stripe account connected"
+        STRIPE_KEY_REPLACE = "stripe.key_replace", "Stripe key replaced"
+        STRIPE_DEFAULT_SET = "stripe.default_set", "Stripe default account changed"
+        STRIPE_REMOVE = "stripe.remove", "Stripe connection removed"
+        WORKFLOW_PUBLISH = "workflow.publish", "Workflow published"
+        WORKFLOW_UNPUBLISH = "workflow.unpublish", "Workflow unpublished"
+        WORKFLOW_DELETE = "workflow.delete", "Workflow deleted"
+        PAYMENT_CHARGE = "payment.charge", "Charge"
+        PAYMENT_REFUND = "payment.refund", "Refund"
+        LINK_CREATE = "link.create", "Payment link created"
+        LINK_SEND = "link.send", "Payment link sent"
+        LINK_CANCEL = "link.cancel", "Payment link cancelled"
+        INVOICE_PROCESS = "invoice.process", "Invoice processed"
+        INVOICE_VOID = "invoice.void", "Invoice voided"
+        MEMBER_INVITE = "member.invite", "Member invited"
+        MEMBER_INVITE_RESEND = "member.invite_resend", "Invitation sent again"
+        MEMBER_INVITE_REVOKE = "member.invite_revoke", "Invitation revoked"
+        MEMBER_INVITE_ACCEPT = "member.invite_accept", "Invitation accepted"
+        MEMBER_UPDATE = "member.update", "Member's roles changed"
+        MEMBER_REMOVE = "member.remove", "Member removed"
+        ROLE_CREATE = "role.create", "Role created"
+        ROLE_UPDATE = "role.update", "Role changed"
+
+    workspace = models.ForeignKey(
+        Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    workspace_name = models.CharField(max_length=120, blank=True)
+    workspace_slug = models.CharField(max_length=60, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    # The user's e-mail as it was, or "workflow <name>", "system" for what nobody clicked.
+    actor_label = models.CharField(max_length=200)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    summary = models.CharField(max_length=500)
+    # {"field": {"before": ..., "after": ...}}: values as the pages show them, keys masked.
+    changes = models.JSONField(default=dict, blank=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["workspace", "-created_at", "-id"]),
+            models.Index(fields=["workspace", "action"]),
+            models.Index(fields=["workspace", "actor_label"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label}: {self.summary}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise self.AppendOnly("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise self.AppendOnly("Audit entries cannot be deleted.")
+
+    @property
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) as the page shows them."""
+        rows = []
+        for field, change in (self.changes or {}).items():
+            if isinstance(change, dict) and set(change) <= {"before", "after"}:
+                rows.append((field, _shown(change.get("before")), _shown(change.get("after"))))
+            else:
+                rows.append((field, "", _shown(change)))
+        return rows

@@ -59,6 +59,11 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "axes",
+    # Two-factor sign-in (portal/two_factor.py): before "portal", whose admin takes their
+    # device pages away (the secrets stay out of the admin).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "integrations",
     "automation",
@@ -73,11 +78,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session gave a two-factor code.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.ViewerTimezoneMiddleware",
+    # A user with two-factor sign-in who has not given a code yet reaches only the code page.
+    "portal.middleware.TwoFactorMiddleware",
     # Last, as axes asks: turns a locked-out log-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -146,6 +155,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "portal.ratelimit.client_address"
 LOGIN_URL = "login"
+# Two-factor sign-in: the name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "Agency Portal"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -199,6 +210,9 @@ STRIPE_RATE_LIVE = env.float("STRIPE_RATE_LIVE", default=80.0)
 STRIPE_RATE_TEST = env.float("STRIPE_RATE_TEST", default=20.0)
 STRIPE_RATE_BURST = env.int("STRIPE_RATE_BURST", default=3)
 STRIPE_RATE_MAX_WAIT = env.float("STRIPE_RATE_MAX_WAIT", default=5.0)
+# Calls made for pages anyone can load (the payment link's) take only a turn free now that
+# leaves STRIPE_RATE_RESERVE turns of the burst free, so staff and workflows always find one.
+STRIPE_RATE_RESERVE = env.int("STRIPE_RATE_RESERVE", default=1)
 STRIPE_RATE_FILE = env("STRIPE_RATE_FILE", default=str(BASE_DIR / "var" / "stripe-rate.sqlite3"))
 
 # django-q2: Redis when REDIS_URL is set, the ORM broker otherwise. `timeout` bounds one task;
@@ -256,6 +270,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions that never look up a key Django could not have made (portal/sessions.py).
+SESSION_ENGINE = "portal.sessions"
 # Every page: the portal's own origin only, no framing, no plugins, no inline script or style
 # (django-csp). A page that loads Stripe.js widens it with integrations.stripe_js.stripe_js_csp.
 CONTENT_SECURITY_POLICY = {

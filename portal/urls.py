@@ -7,11 +7,28 @@ from django.urls import include, path
 from automation.views import public as automation_public
 from billing.views import public as billing_public
 from integrations.views import hooks, oauth
-from portal.views import contacts, health, home, invitations, members, org_units, password, roles
+from portal.views import (
+    audit,
+    contacts,
+    health,
+    home,
+    invitations,
+    members,
+    org_units,
+    password,
+    roles,
+    two_factor,
+)
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The second step of logging in, for users with two-factor sign-in.
+    path("two-factor/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/", two_factor.two_factor_account, name="two_factor"),
+    path("two-factor/set-up/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/recovery-codes/", two_factor.two_factor_codes, name="two_factor_codes"),
+    path("two-factor/turn-off/", two_factor.two_factor_disable, name="two_factor_disable"),
     path(
         "password-reset/",
         password.PasswordResetView.as_view(),
@@ -60,6 +77,7 @@ workspace_patterns = [
     path("org-units/", org_units.org_unit_list, name="org_unit_list"),
     path("org-units/new/", org_units.org_unit_edit, name="org_unit_create"),
     path("org-units/<uuid:unit_uuid>/", org_units.org_unit_edit, name="org_unit_edit"),
+    path("audit/", audit.audit_log, name="audit_log"),
     path("stripe/", include("integrations.urls")),
     path("workflows/", include("automation.urls_workflows")),
     path("", include("automation.urls_forms")),

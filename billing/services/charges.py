@@ -24,9 +24,11 @@ from integrations.gateway.payments import (
     payment_intent_retrieve,
     payment_intents_recent,
 )
+from integrations.gateway.rate_limit import visitor_calls
 from integrations.selectors import connection_credentials, default_connection
 from portal.models import Contact
 from portal.money import check_chargeable, format_amount
+from portal.ratelimit import RateLimit
 from portal.services import contact_save
 
 # A second charge of the same amount to the same customer this soon is most likely the same
@@ -117,6 +119,8 @@ def charge_off_session(
     user=None,
     appointments=(),
     payment_method_types: tuple[str, ...] = (),
+    actor=None,
+    address: str | None = None,
 ) -> Payment:
     """Charge a saved payment method now, without the customer: the one way the portal
     charges off-session (card on file, an invoice payer's card or verified bank account, a
@@ -128,11 +132,16 @@ def charge_off_session(
     failure (the row stays pending; call again with the same key). After a 5xx the intent is
     looked up by the row and adopted if it was made; if not, the next call sends a new key
     derived from the row (see _after_server_error).
+
+    `actor` (default `user`; a workflow's name) and `address` are who charged, for the audit
+    trail, written with the row.
     """
     check_chargeable(amount, currency)
     payment = payment_start(
         idempotency_key=idempotency_key,
         appointments=appointments,
+        actor=actor,
+        address=address,
         defaults={
             "workspace": workspace,
             "connection": connection,
@@ -283,6 +292,8 @@ def charge_card_on_file(
     user,
     attempt,
     allow_repeat: bool = True,
+    actor=None,
+    address: str | None = None,
 ) -> Payment:
     """Staff charge a contact's saved card. `attempt` is the charge form's own token: a double
     click or a resubmitted form is the same attempt, the same row and the same Stripe key.
@@ -310,6 +321,8 @@ def charge_card_on_file(
         idempotency_key=f"payment:{attempt}:intent",
         source=Payment.Source.CARD_ON_FILE,
         user=user,
+        actor=actor,
+        address=address,
     )
 
 
@@ -354,6 +367,8 @@ def new_card_payment_start(
     appointments=(),
     customer_id: str = "",
     allow_repeat: bool = True,
+    actor=None,
+    address: str | None = None,
 ) -> tuple[Payment, str]:
     """A PaymentIntent the page confirms with Stripe.js (card data never reaches us).
 
@@ -364,6 +379,7 @@ def new_card_payment_start(
 
     Staff's new-card charges (source NEW_CARD) repeating a charge made moments ago raise
     RepeatCharge when the page says a repeat was not meant (`allow_repeat` False).
+    `actor` (default `user`) and `address` are who charged, for the audit trail.
     """
     check_chargeable(amount, currency)
     key = idempotency_key or f"payment:{attempt}:intent"
@@ -381,6 +397,8 @@ def new_card_payment_start(
     payment = payment_start(
         idempotency_key=key,
         appointments=appointments,
+        actor=actor,
+        address=address,
         defaults={
             "workspace": workspace,
             "connection": connection,
@@ -448,3 +466,34 @@ def payment_refresh(*, payment: Payment, via: str = "return page") -> Payment:
         payment_intent_id=payment.stripe_payment_intent_id,
     )
     return payment_apply_intent(payment=payment, intent=intent, via=via)
+
+
+# Pages anyone (or any payer) can load ask Stripe how a payment stands at most once per few
+# seconds per payment, whoever loads them, and each address only so often; in between the
+# ledger answers. A flood of reloads then costs a handful of Stripe calls, not one each.
+REFRESH_PER_PAYMENT = RateLimit("payment-refresh", limit=1, window=3)
+REFRESH_PER_ADDRESS = RateLimit("payment-refresh-address", limit=10, window=10 * 60)
+
+
+def visitor_may_ask_stripe(*, payment: Payment, address: str) -> bool:
+    """Whether a page loaded by a visitor from `address` may ask Stripe about `payment` now
+    (counted when it may): never for a row in FINAL, whose state Stripe can no longer change."""
+    if payment.status in FINAL:
+        return False
+    if REFRESH_PER_ADDRESS.used_up(address) or REFRESH_PER_PAYMENT.hit(str(payment.pk)):
+        return False
+    REFRESH_PER_ADDRESS.hit(address)
+    return True
+
+
+@visitor_calls()
+def payment_refresh_for_visitor(*, payment: Payment, address: str) -> Payment:
+    """`payment_refresh` for the page a customer's browser returns to after Stripe.js: asks
+    Stripe only when `visitor_may_ask_stripe`, else returns the row as the ledger has it
+    (the webhook brings what Stripe knows meanwhile). Its calls leave the reserve of the
+    account's rate limit to staff and workflows. Raises GatewayError as payment_refresh does."""
+    if not payment.stripe_payment_intent_id or payment.connection is None:
+        return payment
+    if not visitor_may_ask_stripe(payment=payment, address=address):
+        return payment
+    return payment_refresh(payment=payment)

@@ -20,11 +20,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.models import Payment, PaymentLink
-from billing.services.charges import new_card_payment_start, usable_connection
+from billing.services.charges import (
+    new_card_payment_start,
+    usable_connection,
+    visitor_may_ask_stripe,
+)
 from billing.services.ledger import FORM_EXPIRED, payment_apply_intent
 from integrations.gateway.errors import GatewayError
 from integrations.gateway.payments import payment_intent_cancel, payment_intent_retrieve
+from integrations.gateway.rate_limit import visitor_calls
 from integrations.selectors import connection_credentials
+from portal.audit import audit_record
+from portal.models import AuditEntry
 from portal.money import check_chargeable, format_amount
 
 logger = logging.getLogger(__name__)
@@ -78,13 +85,16 @@ def payment_link_create(
     origin: str = "",
     attempt: uuid.UUID | None = None,
     allow_repeat: bool = True,
+    actor=None,
+    address: str | None = None,
 ) -> PaymentLink:
     """A link for the contact; the bookings included are marked Charged in Full when paid.
 
     `attempt` is the staff form's token: the form posted again returns the link it made and
     makes nothing more. The same token with another contact or other terms is refused. A new
     token asking for the same amount as an open link made moments ago (a form fetched again
-    by Back) raises ValidationError {"repeat": ...} unless `allow_repeat`."""
+    by Back) raises ValidationError {"repeat": ...} unless `allow_repeat`. `actor` (default
+    `user`; a workflow's name) and `address` are who made it, for the audit trail."""
     check_chargeable(amount, currency)
     if not contact.email:
         raise ValidationError("The contact has no e-mail address to send the link to.")
@@ -111,12 +121,40 @@ def payment_link_create(
                 attempt=attempt,
             )
             link.appointments.set(appointments)
+            amount_text = format_amount(link.amount, link.currency)
+            _audit(
+                link,
+                AuditEntry.Action.LINK_CREATE,
+                f"Payment link of {amount_text} for {contact.name}",
+                actor=actor if actor is not None else user,
+                address=address,
+                changes={
+                    "amount": {"before": None, "after": amount_text},
+                    "customer": {"before": None, "after": contact.name},
+                    "description": {"before": None, "after": description},
+                    "status": {"before": None, "after": link.status},
+                },
+            )
     except IntegrityError:  # the same form posted twice at the same moment
         made = _link_of_attempt(workspace, attempt, terms) if attempt is not None else None
         if made is None:
             raise
         return made
     return link
+
+
+def _audit(link: PaymentLink, action: str, summary: str, *, actor, address, changes) -> None:
+    """An entry naming the link by its amount and customer (never its token: the link)."""
+    audit_record(
+        workspace=link.workspace,
+        actor=actor,
+        address=address,
+        action=action,
+        summary=summary,
+        changes=changes,
+        obj=link,
+        label=f"{format_amount(link.amount, link.currency)} for {link.contact.name}",
+    )
 
 
 def _link_of_attempt(workspace, attempt, terms: tuple) -> PaymentLink | None:
@@ -142,12 +180,15 @@ class LinkAlreadySent(ValidationError):
     """The link was sent since the sender's page showed it: this request is a repeat."""
 
 
-def payment_link_send(*, link: PaymentLink, sent_count: int) -> PaymentLink:
+def payment_link_send(
+    *, link: PaymentLink, sent_count: int, actor=None, address: str | None = None
+) -> PaymentLink:
     """E-mail the link (again); refused for a paid, cancelled or expired link.
 
     `sent_count` is how many times the sender saw the link sent (the page's button carries
     it): the e-mail goes only if that is still so, and raises LinkAlreadySent otherwise, so a
-    double click or a repeated POST sends once while a deliberate "Re-send" sends again."""
+    double click or a repeated POST sends once while a deliberate "Re-send" sends again.
+    `actor` and `address` are who sent it, for the audit trail."""
     if not link.payable:
         raise ValidationError("This link can no longer be paid, so it is not sent.")
     subject, body = payment_link_email(link)
@@ -159,6 +200,16 @@ def payment_link_send(*, link: PaymentLink, sent_count: int) -> PaymentLink:
         )
         if not claimed:
             raise LinkAlreadySent("The e-mail was sent already.")
+        again = " again" if sent_count else ""
+        _audit(
+            link,
+            AuditEntry.Action.LINK_SEND,
+            f"Payment link of {format_amount(link.amount, link.currency)} sent{again} to "
+            f"{link.contact.email}",
+            actor=actor,
+            address=address,
+            changes={"times sent": {"before": sent_count, "after": sent_count + 1}},
+        )
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [link.contact.email])
     link.refresh_from_db()
     return link
@@ -167,13 +218,16 @@ def payment_link_send(*, link: PaymentLink, sent_count: int) -> PaymentLink:
 PAID_MEANWHILE = "The customer had already paid; the link is now Paid."
 
 
-def payment_link_cancel(*, link: PaymentLink) -> PaymentLink:
+def payment_link_cancel(
+    *, link: PaymentLink, actor=None, address: str | None = None
+) -> PaymentLink:
     """Cancel the link so that it takes no money. Its PaymentIntent (a page the customer still
     has open holds its client secret) is canceled in Stripe first; if Stripe says the customer
     paid already, that payment is recorded and the link returned Paid, never Cancelled.
 
     Raises ValidationError when the link is paid or its payment cannot be stopped (it is
-    processing), GatewayError when Stripe did not answer: either way the link stays open."""
+    processing), GatewayError when Stripe did not answer: either way the link stays open.
+    `actor` and `address` are who cancelled it, for the audit trail."""
     if link.status == PaymentLink.Status.PAID:
         raise ValidationError("This link is paid already; refund the payment instead.")
     link = _intent_close(link=link, via="link cancelled")
@@ -185,6 +239,15 @@ def payment_link_cancel(*, link: PaymentLink) -> PaymentLink:
             return locked  # paid (the webhook) or cancelled by someone else meanwhile
         locked.status = PaymentLink.Status.CANCELLED
         locked.save(update_fields=["status"])
+        _audit(
+            locked,
+            AuditEntry.Action.LINK_CANCEL,
+            f"Payment link of {format_amount(locked.amount, locked.currency)} for "
+            f"{locked.contact.name} cancelled",
+            actor=actor,
+            address=address,
+            changes={"status": {"before": PaymentLink.Status.OPEN, "after": locked.status}},
+        )
     if locked.payment_id != link.payment_id:
         # The customer's page made the intent after we looked; now that the link is closed
         # the checkout sees it too, but cancel here as well rather than rely on one side.
@@ -216,9 +279,14 @@ def payment_links_expire(*, connection=None) -> int:
     return closed
 
 
-def payment_link_expire(*, link: PaymentLink) -> PaymentLink:
-    """The same for one link, when its page is opened after it expired."""
+@visitor_calls()
+def payment_link_expire(*, link: PaymentLink, address: str) -> PaymentLink:
+    """The same for one link, when its page is opened (from `address`) after it expired; the
+    page asks Stripe as often as `visitor_may_ask_stripe` allows, and the schedule does the
+    rest."""
     if not link.is_expired or link.payment is None or link.payment.status not in LIVE:
+        return link
+    if not visitor_may_ask_stripe(payment=link.payment, address=address):
         return link
     try:
         return _intent_close(link=link, via="link expired")
@@ -254,9 +322,11 @@ def _intent_close(*, link: PaymentLink, via: str, strict: bool = True) -> Paymen
     return PaymentLink.objects.get(pk=link.pk)
 
 
+@visitor_calls()
 def payment_link_checkout(*, link: PaymentLink) -> tuple[Payment, str]:
     """The payment the hosted page confirms with Stripe.js: one PaymentIntent per link, so
-    a customer retrying after a decline, or opening the page twice, pays once."""
+    a customer retrying after a decline, or opening the page twice, pays once. Its Stripe
+    calls are a visitor's: they leave the rate limit's reserve to staff and workflows."""
     if not link.payable:
         raise ValidationError("This link can no longer be paid.")
     payment, secret = new_card_payment_start(
@@ -295,9 +365,10 @@ def payment_link_for_step(
     description: str,
     origin: str,
     appointments=(),
+    actor=None,
 ) -> PaymentLink:
     """The link a workflow step sends, once per step of a run (`origin`), however often the
-    step is retried."""
+    step is retried. `actor` is the workflow, as the audit trail names it."""
     link = PaymentLink.objects.filter(workspace=workspace, origin=origin).first()
     if link is None:
         link = payment_link_create(
@@ -308,10 +379,11 @@ def payment_link_for_step(
             description=description,
             origin=origin,
             appointments=appointments,
+            actor=actor,
         )
     if not link.sent_count:
         try:
-            link = payment_link_send(link=link, sent_count=0)
+            link = payment_link_send(link=link, sent_count=0, actor=actor)
         except LinkAlreadySent:
             pass  # the same step retried at the same moment sent it
     return link

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from billing.services.charges import payment_refresh, usable_connection
+from billing.services.charges import payment_refresh_for_visitor, usable_connection
 from integrations.errors import GatewayError
 from integrations.stripe_js import stripe_js_csp
 from invoices import banks
@@ -30,6 +30,7 @@ from invoices.views.work_items import assigned_item
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.money import format_amount
+from portal.ratelimit import client_address
 
 
 def _setup(request: PortalRequest) -> dict:
@@ -104,6 +105,7 @@ def _pay(request, item, setup, form):
                 bank=form.bank,
                 attempt=data["attempt"],
                 allow_repeat=data["repeat"],
+                address=client_address(request),
             )
         else:
             card = "" if form.new_card else data["payment_method"]
@@ -114,6 +116,7 @@ def _pay(request, item, setup, form):
                 payment_method_id=card,
                 attempt=data["attempt"],
                 allow_repeat=data["repeat"],
+                address=client_address(request),
             )
     except (ValidationError, GatewayError) as error:
         _add_errors(form, error)
@@ -222,14 +225,15 @@ def _say_result(request, attempt: InvoicePayment) -> None:
 @workspace_view(perms.STRIPE_PAY)
 @require_GET
 def work_item_pay_return(request: PortalRequest, item_uuid, attempt_uuid):
-    """Where the page goes after Stripe.js confirmed a new card: ask Stripe, then show it."""
+    """Where the page goes after Stripe.js confirmed a new card: ask Stripe (at most as often
+    as a visitor's page may), then show it."""
     item = assigned_item(request, item_uuid)
     attempt = get_object_or_404(
         item.attempts.select_related("payment", "invoice"), uuid=attempt_uuid
     )
     if attempt.payment is not None:
         try:
-            payment_refresh(payment=attempt.payment)
+            payment_refresh_for_visitor(payment=attempt.payment, address=client_address(request))
         except GatewayError:
             messages.warning(request, "Stripe did not answer: the payment shows here once it does.")
             return redirect(item)
