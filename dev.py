@@ -244,13 +244,16 @@ def register_demo_keys() -> None:
 
 def test(args: list[str]) -> int:
     setup()
-    workers = os.environ.get("PYTEST_WORKERS", "2")
-    command = [str(PYTHON), "-m", "pytest", "-n", workers, "-rs", *args]
+    # Two workers per core: the tests wait on the sandbox's answers, browsers and worker
+    # processes about as much as they compute. Work stealing keeps every worker busy to the
+    # end instead of leaving one with the last long tests.
+    workers = os.environ.get("PYTEST_WORKERS", str(2 * (os.cpu_count() or 1)))
+    command = [str(PYTHON), "-m", "pytest", "-n", workers, "--dist", "worksteal", "-rs", *args]
     say("Running the portal's test suite: " + " ".join(command[2:]))
     portal = subprocess.call(command, cwd=ROOT)
     # The sandbox's own suite, from its folder (its pytest settings, no Django); the arguments
-    # above are the portal's.
-    command = [str(PYTHON), "-m", "pytest", "-n", workers, "-rs"]
+    # above are the portal's. Its browser tests compute more than they wait: one per core.
+    command = [str(PYTHON), "-m", "pytest", "-n", str(os.cpu_count() or 1), "-rs"]
     say("Running the Stripe sandbox's test suite (stripe-sandbox/): " + " ".join(command[2:]))
     sandbox = subprocess.call(command, cwd=SANDBOX_DIR)
     return portal or sandbox

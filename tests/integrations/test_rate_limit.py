@@ -361,7 +361,13 @@ def test_a_staff_call_gets_a_turn_at_once_while_visitors_use_up_their_share(rate
     for thread in threads:
         thread.join()
 
-    assert len(staff_waits) >= 5 and max(staff_waits) < 0.05, staff_waits
+    # Without the reserve a staff call queues behind the visitors' turns (a pace interval of
+    # 0.05 s each); with it, it takes a free turn at once. A loaded machine may delay a
+    # thread a little, so the typical wait is checked tightly and the worst loosely.
+    assert len(staff_waits) >= 5, staff_waits
+    assert sorted(staff_waits)[len(staff_waits) // 2] < 0.05 and max(staff_waits) < 0.25, (
+        staff_waits
+    )
     assert visitor_turns and len(visitor_turns) <= pace * 1.5 + 3  # their share, no more
     assert all(waited <= VISITOR_MAX_WAIT + 0.1 for waited in refused)
 

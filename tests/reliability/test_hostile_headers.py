@@ -6,7 +6,7 @@ signed in. Never a 5xx, and no answer shows a traceback.
 
 Requests go through the test client behind the same guard ``portal.wsgi`` puts in front of
 Django (``malformed_request``), as the server's requests do. Header values are what a WSGI
-server hands over: any bytes, read as latin-1. RELIABILITY_HEADERS examples per page (60 by
+server hands over: any bytes, read as latin-1. RELIABILITY_HEADERS examples per page (20 by
 default; .ci/run sets more). Slow: a few hundred requests per page.
 """
 
@@ -41,7 +41,7 @@ from tests.reliability.conftest import example_savepoint, webhook_endpoint
 from tests.reliability.hostile import HOSTILE, text
 
 pytestmark = pytest.mark.django_db
-EXAMPLES = int(os.environ.get("RELIABILITY_HEADERS", "60"))
+EXAMPLES = int(os.environ.get("RELIABILITY_HEADERS", "20"))
 PROPERTY = settings(HOSTILE, max_examples=EXAMPLES)
 
 # --- What arrives: header values as a WSGI server hands them over (bytes read as latin-1) ----
