@@ -25,6 +25,8 @@ def client_address(request: HttpRequest) -> str:
     from to X-Forwarded-For, so the header is read from the right, and only across hops the
     settings trust: TRUSTED_PROXY_COUNT proxies in front of the portal, or the addresses in
     TRUSTED_PROXIES (networks allowed). Whatever the client wrote at the left is never taken.
+    (django-ipware, which axes can use, was tried: with a proxy count it either wants the
+    header to hold exactly that many entries or takes the left-most, the client's own.)
     An address from the header is returned in its canonical spelling, so one address is one
     rate-limit key however it was written.
     """
