@@ -48,15 +48,19 @@ def member_workspaces(user):
     return Workspace.objects.filter(memberships__user=user).distinct()
 
 
-def get_workspace_for(request: HttpRequest, slug: str, perm: str | None = None) -> Workspace:
-    """The workspace named by `slug` if the user is a member (404) and holds `perm` (403)."""
+def get_workspace_for(
+    request: HttpRequest, slug: str, perm: str | tuple[str, ...] | None = None
+) -> Workspace:
+    """The workspace named by `slug` if the user is a member (404) and holds `perm` (403);
+    a tuple of permissions needs every one of them."""
     try:
         workspace = member_workspaces(request.user).get(slug=slug)
     except Workspace.DoesNotExist:
         raise Http404("No such workspace.") from None
     granted = workspace_permissions(request.user, workspace)
-    if perm is not None and perm not in granted:
-        raise PermissionDenied(f"This page needs the permission {perm}.")
+    needed = (perm,) if isinstance(perm, str) else perm or ()
+    if missing := [code for code in needed if code not in granted]:
+        raise PermissionDenied(f"This page needs the permission {' and '.join(missing)}.")
     if two_factor_required(workspace, granted) and not _verified(request.user):
         raise TwoFactorRequired(workspace, enrolled=two_factor_enabled(request.user))
     request.workspace = workspace
@@ -70,8 +74,9 @@ def _verified(user) -> bool:
     return bool(is_verified and is_verified())
 
 
-def workspace_view(perm: str | None = None) -> Callable:
-    """Decorate a view under `w/<ws>/`: log-in required, then `get_workspace_for(perm)`.
+def workspace_view(*required: str) -> Callable:
+    """Decorate a view under `w/<ws>/`: log-in required, then `get_workspace_for(required)`
+    (every permission named is needed; none: membership is enough).
 
     The view receives the request with `request.workspace` set; the `ws` URL argument is consumed.
     """
@@ -80,10 +85,11 @@ def workspace_view(perm: str | None = None) -> Callable:
         @login_required
         @functools.wraps(view)
         def wrapper(request: HttpRequest, ws: str, *args, **kwargs):
-            get_workspace_for(request, ws, perm)
+            get_workspace_for(request, ws, required)
             return view(request, *args, **kwargs)
 
-        wrapper.required_permission = perm  # read by the access tests
+        # Read by the access tests: one code, a tuple of codes, or None.
+        wrapper.required_permission = required[0] if len(required) == 1 else required or None
         return wrapper
 
     return decorator

@@ -53,7 +53,8 @@ BUILTIN_ROLES: dict[str, list[str]] = {
         CONTACTS_EDIT,
     ],
     INVOICE_PAYER: [STRIPE_PAY],
-    VIEWER: [STRIPE_VIEW, CONTACTS_VIEW],
+    # The Stripe dashboard needs stripe=view and stripe=read (the payment guide).
+    VIEWER: [STRIPE_VIEW, STRIPE_READ, CONTACTS_VIEW],
 }
 
 

@@ -67,7 +67,7 @@ def stripe_problem(connection: StripeConnection | None, error: GatewayError | No
     return {"problem": problem, "problem_connection": connection, "problem_error": error}
 
 
-@workspace_view(perms.STRIPE_VIEW)
+@workspace_view(perms.STRIPE_VIEW, perms.STRIPE_READ)  # as the payment guide says
 @require_GET
 def stripe_dashboard(request: PortalRequest):
     connection = connection_for(request)

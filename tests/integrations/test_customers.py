@@ -347,7 +347,16 @@ def _pages(cid):
     ]
 
 
-@pytest.mark.parametrize("persona", ["norole", "payer", "viewer"])
+def test_a_viewer_reads_customers_but_cannot_delete_one(customer_id, viewer, as_user):
+    browser = as_user(viewer)
+    for url in (_list_url(), _detail_url(customer_id)):
+        assert browser.get(url).status_code == 200, url
+    for response in (browser.get(_delete_url(customer_id)), browser.post(_delete_url(customer_id))):
+        assert response.status_code == 403
+        assert b"stripe=*" in response.content
+
+
+@pytest.mark.parametrize("persona", ["norole", "payer"])
 def test_members_without_the_permission_get_403(persona, request, customer_id, as_user):
     browser = as_user(request.getfixturevalue(persona))
     for url, perm in _pages(customer_id):

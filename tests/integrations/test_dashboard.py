@@ -7,7 +7,12 @@ import pytest
 from django.urls import reverse
 
 from integrations.models import StripeConnection
-from tests.factories import StripeConnectionFactory
+from tests.factories import (
+    MembershipFactory,
+    RoleFactory,
+    StripeConnectionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -231,8 +236,10 @@ def test_staff_see_the_customers_link_but_no_management_links(sandbox, workspace
     assert reverse("stripe_connection_create", args=["acme"]) not in html
 
 
-def test_a_viewer_sees_the_dashboard_but_not_the_customers(sandbox, workspace, viewer, as_user):
-    secret, account, _connection = _connect(sandbox, workspace)
+def test_a_viewer_reads_the_dashboard_and_customers_but_manages_nothing(
+    sandbox, workspace, viewer, as_user
+):
+    secret, account, connection = _connect(sandbox, workspace)
     client = as_user(viewer)
 
     response = client.get(_url())
@@ -240,9 +247,30 @@ def test_a_viewer_sees_the_dashboard_but_not_the_customers(sandbox, workspace, v
     assert response.status_code == 200
     html = response.content.decode()
     assert account["id"] in html
-    assert reverse("stripe_customer_list", args=["acme"]) not in html
+    assert reverse("stripe_customer_list", args=["acme"]) in html
+    assert reverse("stripe_connection_edit", args=["acme", connection.uuid]) not in html
     assert secret not in html
-    assert client.get(reverse("stripe_customer_list", args=["acme"])).status_code == 403
+    assert client.get(reverse("stripe_customer_list", args=["acme"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("codes", "missing"),
+    [(["stripe=view"], b"stripe=read"), (["stripe=read"], b"stripe=view")],
+)
+def test_the_dashboard_needs_both_stripe_view_and_stripe_read(
+    codes, missing, sandbox, workspace, as_user
+):
+    """As the payment guide says: "you need to have the permissions stripe=view and
+    stripe=read"; the refusal names the one missing."""
+    _connect(sandbox, workspace)
+    role = RoleFactory(workspace=workspace, name="Partial", permissions=codes)
+    user = UserFactory(username="partial@acme.test")
+    MembershipFactory(user=user, workspace=workspace, roles=[role])
+
+    response = as_user(user).get(_url())
+
+    assert response.status_code == 403
+    assert missing in response.content
 
 
 @pytest.mark.parametrize("persona", ["norole", "payer"])

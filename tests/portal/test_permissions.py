@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from portal import perms
@@ -19,7 +21,7 @@ STRIPE = [perms.STRIPE_VIEW, perms.STRIPE_READ, perms.STRIPE_PAY, perms.STRIPE_A
         ("owner", set(STRIPE)),
         ("staff", {perms.STRIPE_VIEW, perms.STRIPE_READ}),
         ("payer", {perms.STRIPE_PAY}),
-        ("viewer", {perms.STRIPE_VIEW}),
+        ("viewer", {perms.STRIPE_VIEW, perms.STRIPE_READ}),
         ("norole", set()),
     ],
 )
@@ -64,7 +66,8 @@ def test_permissions_of_several_roles_add_up(workspace):
 
     assert user.has_perm(perms.STRIPE_PAY, workspace)
     assert user.has_perm(perms.CONTACTS_VIEW, workspace)
-    assert not user.has_perm(perms.STRIPE_READ, workspace)
+    assert user.has_perm(perms.STRIPE_READ, workspace)
+    assert not user.has_perm(perms.BILLING_CHARGE, workspace)
 
 
 def test_an_object_answers_for_its_workspace(workspace, other_workspace, viewer):
@@ -109,3 +112,26 @@ def test_a_superuser_holds_every_portal_permission_in_any_workspace(workspace):
 
     assert workspace_permissions(admin, workspace) == perms.ALL
     assert admin.has_perm(perms.STRIPE_ALL, workspace)
+
+
+def test_existing_viewer_roles_gain_stripe_read_unless_someone_edited_them(
+    workspace, other_workspace
+):
+    """Migration 0007: the dashboard now needs stripe=read too, so untouched built-in Viewer
+    roles gain it; a Viewer role someone changed is left as they made it."""
+    from django.apps import apps
+
+    migration = importlib.import_module("portal.migrations.0007_viewer_reads_stripe")
+    untouched = workspace.roles.get(name=perms.VIEWER)
+    untouched.permissions = [perms.STRIPE_VIEW, perms.CONTACTS_VIEW]
+    untouched.save()
+    edited = other_workspace.roles.get(name=perms.VIEWER)
+    edited.permissions = [perms.CONTACTS_VIEW]
+    edited.save()
+
+    migration.forwards(apps, None)
+
+    untouched.refresh_from_db()
+    edited.refresh_from_db()
+    assert set(untouched.permissions) == {perms.STRIPE_VIEW, perms.STRIPE_READ, perms.CONTACTS_VIEW}
+    assert edited.permissions == [perms.CONTACTS_VIEW]

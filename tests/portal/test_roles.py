@@ -58,7 +58,7 @@ def test_the_edit_form_shows_the_current_permissions(workspace, owner, as_user):
     response = as_user(owner).get(reverse("role_edit", args=["acme", role.uuid]))
 
     checked = set(re.findall(r'value="([^"]+)" id="id_permissions_\d+" checked', response.text))
-    assert checked == {perms.STRIPE_VIEW, perms.CONTACTS_VIEW}
+    assert checked == {perms.STRIPE_VIEW, perms.STRIPE_READ, perms.CONTACTS_VIEW}
 
 
 def test_it_edits_a_roles_name_and_permissions(workspace, owner, as_user):
