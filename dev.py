@@ -13,6 +13,10 @@ Set-up is the same for both: a virtualenv in .venv (created if missing), the pro
 Stripe sandbox (stripe-sandbox/, a distribution of its own) installed into it (again only when
 one of their pyproject.toml files changed), a development .env (created if missing) and the
 database migrated. Standard library only: this runs before anything is installed.
+
+PORT (default 8000) and SANDBOX_PORT (default 12111) choose the ports; the processes started get
+SITE_URL=http://127.0.0.1:<PORT> (links in e-mails, the webhook URL registered in the sandbox)
+unless SITE_URL is set in the environment or the .env.
 """
 
 from __future__ import annotations
@@ -95,6 +99,8 @@ def setup() -> None:
             f"FERNET_KEYS={secrets.token_urlsafe(32)}\n"
             f"STRIPE_API_BASE={SANDBOX_URL}\n"
             f"STRIPE_JS_URL={SANDBOX_URL}/js.stripe.com/v3/\n"
+            "# SITE_URL: unset, dev.py gives its processes http://127.0.0.1:<PORT>.\n"
+            "# E-mails: unset EMAIL_URL with DEBUG on, they go to var/outbox/ (/dev/outbox/).\n"
         )
     (ROOT / "var").mkdir(exist_ok=True)
 
@@ -155,8 +161,41 @@ class Processes:
                 pass
 
 
+def env_file_values(path: Path) -> dict[str, str]:
+    """The KEY=value lines of a .env file, as django-environ reads them (comments, blank lines
+    and `export ` skipped, quotes around a value removed); {} when there is no file."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    values = {}
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def site_url(environ: dict, env_file: dict, port: int) -> str | None:
+    """The SITE_URL to hand the processes dev.py starts: http://127.0.0.1:<port>, so the links
+    in e-mails and the webhook URL registered in the sandbox reach this web server; None when
+    SITE_URL is set in the environment or the .env (not blank), which then wins."""
+    if environ.get("SITE_URL", "").strip() or env_file.get("SITE_URL", "").strip():
+        return None
+    return f"http://127.0.0.1:{port}"
+
+
 def run_env() -> dict:
     env = dict(os.environ)
+    env_file = Path(env.get("ENV_FILE") or ROOT / ".env")
+    url = site_url(env, env_file_values(env_file), WEB_PORT)
+    if url:
+        env["SITE_URL"] = url
     env.setdefault("STRIPE_API_BASE", SANDBOX_URL)
     env.setdefault("STRIPE_JS_URL", f"{SANDBOX_URL}/js.stripe.com/v3/")
     env.setdefault("DEBUG", "1")
@@ -201,7 +240,9 @@ def serve() -> int:
             DEMO_STRIPE_SECRET_KEY=DEMO_STRIPE_SECRET_KEY,
             DEMO_STRIPE_PUBLISHABLE_KEY=DEMO_STRIPE_PUBLISHABLE_KEY,
         )
-        run(PYTHON, "manage.py", "demo_data", env=demo_env)
+        # Also registers the demo connection's webhook endpoint at SITE_URL in the sandbox:
+        # declines, ACH settlements and refunds arrive as Stripe's events would.
+        run(PYTHON, "manage.py", "demo_data", "--register-webhook", env=demo_env)
         say("Starting the web server and one worker")
         web = processes.start(
             "web server", PYTHON, "manage.py", "runserver", f"127.0.0.1:{WEB_PORT}"
@@ -212,7 +253,10 @@ def serve() -> int:
         print(
             f"\n  The portal is running at http://127.0.0.1:{WEB_PORT}/\n\n"
             f"  Demo logins (password {DEMO_PASSWORD}):\n{logins}\n"
-            "  Django admin: /admin/ (an operator: .venv/bin/python manage.py createsuperuser)\n\n"
+            "  Django admin: /admin/ (an operator: .venv/bin/python manage.py createsuperuser)\n"
+            f"  E-mails sent: http://127.0.0.1:{WEB_PORT}/dev/outbox/ (files in var/outbox/)\n"
+            "  Settle or fail an ACH payment: .venv/bin/stripe-sandbox ach settle|fail pi_...\n"
+            f"    --url {SANDBOX_URL}\n\n"
             "  Press Ctrl-C to stop the web server, the worker and the Stripe sandbox.\n",
             flush=True,
         )

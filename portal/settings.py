@@ -179,8 +179,15 @@ STORAGES = {
     },
 }
 
-# E-mail: console in development unless EMAIL_URL says otherwise (smtp://user:pass@host:587).
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# E-mail: EMAIL_URL (smtp+tls://user:pass@host:587, consolemail://, ...). Unset with DEBUG on,
+# each message is written to OUTBOX_DIR (var/outbox/), read at /dev/outbox/
+# (portal/views/dev_outbox.py); unset with DEBUG off, printed to the console.
+OUTBOX_DIR = Path(env("OUTBOX_DIR", default=str(BASE_DIR / "var" / "outbox")))
+if DEBUG and not env("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = OUTBOX_DIR
+else:
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Agency Portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -10,6 +11,7 @@ from integrations.views import hooks, oauth
 from portal.views import (
     audit,
     contacts,
+    dev_outbox,
     health,
     home,
     invitations,
@@ -113,3 +115,12 @@ urlpatterns = [
     path("stripe/oauth/callback/", oauth.oauth_callback, name="stripe_oauth_callback"),
     path("admin/", admin.site.urls),
 ]
+
+# Development only: the e-mails sent, read in the browser (portal/views/dev_outbox.py).
+dev_patterns = [
+    path("outbox/", dev_outbox.dev_outbox, name="dev_outbox"),
+    path("outbox/<str:message_id>/", dev_outbox.dev_outbox_message, name="dev_outbox_message"),
+    path("outbox/<str:message_id>/html/", dev_outbox.dev_outbox_html, name="dev_outbox_html"),
+]
+if settings.DEBUG:
+    urlpatterns.append(path("dev/", include(dev_patterns)))

@@ -117,6 +117,20 @@ def endpoint_count(credentials: Credentials) -> int:
     return len(listing.data)
 
 
+def endpoint_list(credentials: Credentials) -> list[RegisteredEndpoint]:
+    """The account's webhook endpoints (at most Stripe's 16; no secrets: Stripe shows a secret
+    only when the endpoint is created)."""
+    with translate_errors(credentials):
+        listing = make_client(credentials).v1.webhook_endpoints.list(params={"limit": 100})
+    return [RegisteredEndpoint(id=item.id, secret="", url=item.url) for item in listing.data]
+
+
+def endpoint_update_url(credentials: Credentials, *, endpoint_id: str, url: str) -> None:
+    """Point the endpoint at `url` (the same endpoint and secret, e.g. after SITE_URL changed)."""
+    with translate_errors(credentials):
+        make_client(credentials).v1.webhook_endpoints.update(endpoint_id, params={"url": url})
+
+
 def endpoint_delete(credentials: Credentials, *, endpoint_id: str) -> None:
     with translate_errors(credentials):
         make_client(credentials).v1.webhook_endpoints.delete(endpoint_id)

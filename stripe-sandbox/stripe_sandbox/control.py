@@ -9,7 +9,14 @@ From a shell (e.g. the portal's ``dev.py``, which registers the demo account's k
         [--publishable-key PK] [--account '{"id": "acct_...", "name": "..."}']
 
 prints the account as JSON; exit status 1 with the reason when the sandbox refuses or cannot be
-reached.
+reached. Settling a processing ACH (us_bank_account) payment by hand, in development::
+
+    stripe-sandbox ach settle pi_...                 (or python -m stripe_sandbox.control ach ...)
+    stripe-sandbox ach fail pi_... [--code account_closed]   [--url http://127.0.0.1:12111]
+
+``settle`` succeeds unless the payment's test account number fails (Stripe's test accounts);
+``fail`` returns the debit with ``--code`` (default insufficient_funds). Either way the sandbox
+emits and delivers the events Stripe would, and the command prints the PaymentIntent's status.
 """
 
 from __future__ import annotations
@@ -286,11 +293,26 @@ class SandboxControl:
         return self._call("POST", "ach/settle_all", body)["settled"]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+# The return codes ``ach fail`` can force (stripe_sandbox.ach.settlement.FAILURES).
+ACH_FAILURE_CODES = ("account_closed", "debit_not_authorized", "insufficient_funds", "no_account")
+
+
+def _ach(control: SandboxControl, args: argparse.Namespace) -> str:
+    """Settle or fail one ACH payment; the line to print."""
+    if not args.payment_intent.startswith("pi_"):
+        raise SandboxControlError(
+            400, "give the PaymentIntent's id (pi_...), shown on the payment's page in the portal"
+        )
+    code = args.code if args.action == "fail" else None
+    intent = control.ach_settle(args.payment_intent, failure_code=code)
+    error = intent.get("last_payment_error") or {}
+    reason = f" ({error.get('code')}: {error.get('message')})" if error else ""
+    return f"{intent['id']}: {intent['status']}{reason}"
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "python -m stripe_sandbox.control") -> int:
     """The command line (see the module's docstring)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m stripe_sandbox.control", description="Drive a running Stripe sandbox."
-    )
+    parser = argparse.ArgumentParser(prog=prog, description="Drive a running Stripe sandbox.")
     parser.add_argument(
         "--url", default="http://127.0.0.1:12111", help="the sandbox (default: %(default)s)"
     )
@@ -309,8 +331,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     register.add_argument(
         "--permissions", type=json.loads, help="a restricted key's permissions as JSON"
     )
+    ach = commands.add_parser(
+        "ach",
+        help="settle or fail a processing ACH (us_bank_account) payment; prints its new status",
+    )
+    ach.add_argument(
+        "action",
+        choices=["settle", "fail"],
+        help="settle: it succeeds (unless its test account number fails); fail: it is returned",
+    )
+    ach.add_argument("payment_intent", help="the PaymentIntent's id, pi_...")
+    # After the subcommand too (stripe-sandbox ach settle pi_... --url ...).
+    ach.add_argument("--url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    ach.add_argument(
+        "--code",
+        choices=ACH_FAILURE_CODES,
+        default="insufficient_funds",
+        help="with fail: the return code (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     control = SandboxControl(args.url)
+    if args.command == "ach":
+        try:
+            print(_ach(control, args))
+        except (SandboxControlError, OSError) as exc:
+            body = getattr(exc, "body", None)
+            reason = body.get("error", body) if isinstance(body, dict) else (body or exc)
+            print(f"{parser.prog}: {args.url}: {reason}", file=sys.stderr)
+            return 1
+        return 0
     try:
         account = control.register_key(
             args.secret_key,

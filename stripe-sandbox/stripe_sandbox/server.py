@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from aiohttp import web
 from stripe_sandbox import persistence
 from stripe_sandbox.app import build_app
 from stripe_sandbox.control import SandboxControl
+from stripe_sandbox.control import main as control_main
 from stripe_sandbox.state import STATE
 
 logger = logging.getLogger(__name__)
@@ -142,9 +144,13 @@ async def _serve(host: str, port: int, data_file: Path | None) -> None:
             persistence.dump(STATE, data_file)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """``stripe-sandbox [--host] [--port] [--data-file] [--no-rate-limit]``: serve until Ctrl-C or
-    SIGTERM (the console script; ``python -m stripe_sandbox`` too)."""
+    SIGTERM (the console script; ``python -m stripe_sandbox`` too). ``stripe-sandbox ach
+    settle|fail pi_...`` drives a running sandbox instead (``stripe_sandbox.control``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["ach"]:
+        return control_main(argv, prog="stripe-sandbox")
     parser = argparse.ArgumentParser(
         prog="stripe-sandbox",
         description="Serve the local Stripe-compatible sandbox (localstripe plus the portal's "
@@ -166,3 +172,4 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     serve_forever(args.host, args.port, args.data_file or None, rate_limit=not args.no_rate_limit)
+    return 0

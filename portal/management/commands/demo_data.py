@@ -4,26 +4,40 @@ The demo workspace is connected to Stripe with the keys given (``--secret-key`` 
 ``--publishable-key``, or DEMO_STRIPE_SECRET_KEY and DEMO_STRIPE_PUBLISHABLE_KEY), and only
 when STRIPE_API_BASE is the local sandbox: ``python3 dev.py`` registers the demo account's keys
 with the sandbox it starts and passes them here. Without keys there is no demo Stripe data.
+
+With ``--register-webhook`` (``python3 dev.py`` passes it) the demo connection's webhook
+endpoint is registered in the sandbox, at SITE_URL, so its events reach the portal as Stripe's
+would: again on every run, the endpoints are brought in line with SITE_URL (a URL of an older
+port is changed, an endpoint the sandbox forgot is registered again, one left over from an
+older database is deleted) and never piled up.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlparse
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 
 from automation.demo import demo_automation
 from integrations.gateway.accounts import account_retrieve
 from integrations.gateway.client import Credentials
 from integrations.gateway.customers import customer_create, customer_retrieve, payment_method_attach
 from integrations.gateway.errors import NOT_FOUND, GatewayError
-from integrations.models import StripeConnection
+from integrations.gateway.webhooks import endpoint_delete, endpoint_list, endpoint_update_url
+from integrations.models import StripeConnection, WebhookEndpoint
 from integrations.selectors import connection_credentials
-from integrations.services import connection_create_from_key
+from integrations.services import (
+    connection_create_from_key,
+    webhook_endpoint_for,
+    webhook_endpoint_register,
+)
 from portal import perms
 from portal.models import Contact, Membership, OrgUnit, Workspace
 from portal.services import builtin_roles_ensure
@@ -50,6 +64,12 @@ CONTACTS = [
 CLIENT = ("Acme Dental (lead fees)", "billing@acme.test", "", {}, "pm_card_visa")
 
 
+# The path of the portal's webhook URLs (portal/urls.py, "stripe_webhook").
+HOOK_PATH = re.compile(
+    r"/hooks/stripe/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/$"
+)
+
+
 def _is_sandbox(base: str) -> bool:
     return urlparse(base).hostname in {"127.0.0.1", "localhost", "::1"}
 
@@ -66,6 +86,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--publishable-key",
             help="its publishable key (default: DEMO_STRIPE_PUBLISHABLE_KEY)",
+        )
+        parser.add_argument(
+            "--register-webhook",
+            action="store_true",
+            help="register the demo connection's webhook endpoint in the sandbox at SITE_URL "
+            "(python3 dev.py does), or point the registered one at SITE_URL",
         )
 
     def handle(self, *args, **options):
@@ -92,6 +118,8 @@ class Command(BaseCommand):
             for contact, row in zip(contacts, [*CONTACTS, CLIENT], strict=True):
                 if row[4]:
                     self._stripe_customer(connection, contact, row[4])
+            if options["register_webhook"]:
+                self._webhook_endpoints(connection)
         client = contacts[-1]
         with transaction.atomic():
             demo_automation(acme, connection, client_customer_id=client.stripe_customer_id)
@@ -186,3 +214,49 @@ class Command(BaseCommand):
         )
         contact.stripe_customer_id = customer.id
         contact.save(update_fields=["stripe_customer_id", "updated_at"])
+
+    def _webhook_endpoints(self, connection: StripeConnection) -> None:
+        """The connection's endpoints in the sandbox, at SITE_URL, each once (see the module's
+        docstring)."""
+        credentials = connection_credentials(connection)
+        webhook_endpoint_for(connection=connection)  # the connection's own, registered below
+        rows = {str(row.uuid): row for row in connection.webhook_endpoints.all()}
+        registered = endpoint_list(credentials)
+        for endpoint in registered:
+            match = HOOK_PATH.search(urlparse(endpoint.url).path)
+            if match is None:
+                continue  # not the portal's: someone added it by hand
+            row = (
+                rows.get(match.group(1))
+                or WebhookEndpoint.objects.filter(uuid=match.group(1)).first()
+            )
+            if row is None or row.stripe_endpoint_id != endpoint.id:
+                # Left over from an older database (or an older registration of that row).
+                endpoint_delete(credentials, endpoint_id=endpoint.id)
+        urls = {endpoint.id: endpoint.url for endpoint in registered}
+        for row in rows.values():
+            url = settings.SITE_URL + reverse("stripe_webhook", args=[row.uuid])
+            if row.stripe_endpoint_id in urls:
+                if urls[row.stripe_endpoint_id] != url:
+                    endpoint_update_url(credentials, endpoint_id=row.stripe_endpoint_id, url=url)
+                continue
+            if row.stripe_endpoint_id:  # the sandbox lost its data: register it again
+                row.stripe_endpoint_id = ""
+                row.save(update_fields=["stripe_endpoint_id"])
+            elif row.trigger_key:
+                continue  # a trigger's endpoint with a pasted secret: not ours to register
+            try:
+                row = webhook_endpoint_register(connection=connection, trigger_key=row.trigger_key)
+            except ValidationError as error:
+                self.stderr.write(f"No webhook endpoint in the sandbox: {' '.join(error.messages)}")
+                continue
+            if row.stripe_endpoint_id not in {e.id for e in endpoint_list(credentials)}:
+                # The sandbox kept the idempotency key of an endpoint deleted since.
+                self.stderr.write(
+                    f"The sandbox answered with the deleted webhook endpoint "
+                    f"{row.stripe_endpoint_id}: stop dev.py and delete var/stripe-sandbox.pickle."
+                )
+        own = webhook_endpoint_for(connection=connection)
+        self.stdout.write(
+            "Webhook endpoint: " + settings.SITE_URL + reverse("stripe_webhook", args=[own.uuid])
+        )
