@@ -6,7 +6,8 @@ the platform: the authorize page shows which account would be connected (chosen 
 ``next_connected_account``, else a fresh "Connected Account N"), granting gives a one-time code,
 ``/oauth/token`` trades it for an access token (a secret key of the connected account). While the
 connection lasts, the platform's own keys may act on the account with ``Stripe-Account``;
-``/oauth/deauthorize`` ends it and revokes the tokens it issued.
+``/oauth/deauthorize`` ends it and revokes the tokens it issued. While it lasts, the
+account's events also go to the platform's Connect webhook endpoints (``webhooks``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class Connection:
     scope: str
     refresh_token: str
     tokens: list[str] = field(default_factory=list)  # access tokens and publishable keys
+    # The modes tokens were issued in: which of the platform's Connect webhook endpoints (live,
+    # test) get the account's events.
+    livemodes: set[bool] = field(default_factory=set)
 
 
 class ConnectRegistry:
@@ -177,6 +181,8 @@ class ConnectRegistry:
         keys.add_key(ApiKey(access_token, connection.account_id, "secret", livemode, permissions))
         keys.add_key(ApiKey(publishable, connection.account_id, "publishable", livemode))
         connection.tokens += [access_token, publishable]
+        # (A connection saved before modes were kept has none.)
+        connection.livemodes = {*getattr(connection, "livemodes", ()), livemode}
         return access_token, publishable
 
     def by_refresh_token(self, platform: Platform, refresh_token: str) -> Connection | None:
@@ -207,6 +213,15 @@ class ConnectRegistry:
     def connection(self, platform_account_id: str, account_id: str) -> Connection | None:
         """The connection letting ``platform_account_id`` act on ``account_id``, if any."""
         return self.connections.get((platform_account_id, account_id))
+
+    def platforms_of(self, account_id: str) -> dict[str, set[bool]]:
+        """The accounts of the platforms ``account_id`` is connected to, with the modes it is
+        connected in (whose Connect webhook endpoints get its events)."""
+        return {
+            platform: set(getattr(connection, "livemodes", {False}))
+            for (platform, connected), connection in self.connections.items()
+            if connected == account_id
+        }
 
     def export(self) -> list[dict[str, Any]]:
         """The platforms and their connections (control API)."""

@@ -4,6 +4,13 @@ Replaces localstripe's delivery (a global list of endpoints set through ``/_conf
 sleep before each delivery). Endpoints belong to an account; each event is posted to the
 account's enabled endpoints whose ``enabled_events`` contain its type or ``*``, signed exactly
 like Stripe: ``Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>``.
+An endpoint created with ``connect=true`` is a Connect endpoint (docs.stripe.com/connect/webhooks):
+it gets none of its own account's events, but those of every account connected to that account
+as a platform (objects made with the connected account's access token, or with the platform's
+key and ``Stripe-Account``), with the event's top-level ``account`` set to the connected
+account. As Stripe's support page "Connect account webhook configurations" describes, a live
+Connect endpoint gets the live and test events of accounts connected in live mode, a test one
+the test events of accounts connected in test mode.
 First attempts to one endpoint keep the order the events were created in. A delivery answered
 non-2xx (or failing to connect) is retried after each of ``Deliveries.retry_delays`` seconds
 (default 0.2, 0.5, 1; settable through the control API); every attempt is logged. An account
@@ -49,11 +56,13 @@ class WebhookEndpoint(StripeObject):
         description: Any = None,
         metadata: Any = None,
         api_version: Any = None,
+        connect: Any = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
             raise UserError(400, "Received unknown parameter: " + ", ".join(kwargs))
         _validate(url=url, enabled_events=enabled_events, metadata=metadata)
+        is_connect = _boolean(connect, "connect")
         super().__init__()
         self.url = url
         self.enabled_events = list(enabled_events)
@@ -63,6 +72,8 @@ class WebhookEndpoint(StripeObject):
         self.application = None
         self.status = "enabled"
         self._secret = "whsec_" + random_token(32)
+        # Not part of Stripe's object (nor updatable): whose events the endpoint receives.
+        self._connect = is_connect
 
     def _update(self, disabled: Any = None, **data: Any) -> None:
         _validate(**data)
@@ -74,6 +85,21 @@ class WebhookEndpoint(StripeObject):
         return self.status == "enabled" and (
             "*" in self.enabled_events or event_type in self.enabled_events
         )
+
+
+def is_connect_endpoint(endpoint: Any) -> bool:
+    """Whether ``endpoint`` receives connected accounts' events (data saved before Connect
+    endpoints existed has no flag: account endpoints)."""
+    return bool(getattr(endpoint, "_connect", False))
+
+
+def _boolean(value: Any, param: str) -> bool:
+    """A form-encoded boolean parameter (absent: false), refused like Stripe otherwise."""
+    if value is None or value is False or value == "false":
+        return False
+    if value is True or value == "true":
+        return True
+    raise UserError(400, f"Invalid boolean: {value}", {"param": param})
 
 
 def _validate(**data: Any) -> None:
@@ -149,32 +175,73 @@ def on_event(event: Any) -> None:
     """Replacement for localstripe's ``schedule_webhook``: deliver ``event`` to the endpoints.
 
     Called synchronously by resource code while a request is being served, in that request's
-    account context; endpoints are chosen now, posting happens in background tasks.
+    account context; endpoints are chosen now, posting happens in background tasks: the
+    account's own endpoints, then the Connect endpoints of the platforms it is connected to.
     """
-    endpoints = [
+    ctx = context.current()
+    own = [
         obj
         for key, obj in STORE.items()
-        if key.startswith("webhook_endpoint:") and obj._wants(event.type)
+        if key.startswith("webhook_endpoint:")
+        and not is_connect_endpoint(obj)
+        and obj._wants(event.type)
     ]
-    event.pending_webhooks = len(endpoints)
-    schedule(event, endpoints)
+    platforms = connect_endpoints(ctx.account_id, event) if ctx else []
+    event.pending_webhooks = len(own) + len(platforms)
+    schedule(event, own)
+    if ctx:
+        schedule(event, platforms, account=ctx.account_id)
 
 
-def schedule(event: Any, endpoints: list[Any], resend: bool = False) -> int:
+def connect_endpoints(account_id: str, event: Any, endpoint_id: str | None = None) -> list[Any]:
+    """The Connect endpoints of the platforms ``account_id`` is connected to that get ``event``
+    (or only the one with ``endpoint_id``): enabled and wanting its type, of a mode the account
+    is connected in, and live unless the event is a test one (Stripe sends the test events of
+    an account connected in live mode to the live Connect endpoints too)."""
+    from stripe_sandbox.state import STATE  # noqa: PLC0415 - state imports this module
+
+    found = []
+    for platform_account_id, modes in STATE.connect.platforms_of(account_id).items():
+        for key, obj in list(STORE.for_account(platform_account_id).items()):
+            if not key.startswith("webhook_endpoint:") or not is_connect_endpoint(obj):
+                continue
+            wanted = obj.id == endpoint_id if endpoint_id else obj._wants(event.type)
+            if wanted and obj.livemode in modes and (obj.livemode or not event.livemode):
+                found.append(obj)
+    return found
+
+
+def schedule(
+    event: Any, endpoints: list[Any], resend: bool = False, account: str | None = None
+) -> int:
     """Post ``event`` to ``endpoints`` in background tasks (in the current account context);
-    returns how many deliveries were scheduled."""
+    returns how many deliveries were scheduled. ``account``: they are Connect endpoints, and
+    the event is sent with ``account`` set to the connected account it happened on."""
     if not endpoints:
         return 0
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # no loop: resource code run outside the server (unit tests)
         return 0
-    payload = json.dumps(event._export(), indent=2, sort_keys=True).encode()
+    body = event._export()
+    if account is not None:
+        body["account"] = account
+    payload = json.dumps(body, indent=2, sort_keys=True).encode()
     ctx = context.current()
     for endpoint in endpoints:
         lock = DELIVERIES.locks.setdefault(endpoint.id, asyncio.Lock())
         task = loop.create_task(
-            _deliver(event, endpoint.id, endpoint.url, endpoint._secret, payload, lock, ctx, resend)
+            _deliver(
+                event,
+                endpoint.id,
+                endpoint.url,
+                endpoint._secret,
+                payload,
+                lock,
+                ctx,
+                resend,
+                connect=account is not None,
+            )
         )
         DELIVERIES.tasks.add(task)
         task.add_done_callback(DELIVERIES.tasks.discard)
@@ -190,13 +257,14 @@ async def _deliver(
     lock: asyncio.Lock,
     ctx: context.RequestContext | None,
     resend: bool = False,
+    connect: bool = False,
 ) -> None:
     """POST one event to one endpoint, retrying failures, and record every attempt."""
     delays = list(DELIVERIES.retry_delays)
     for attempt in range(1, len(delays) + 2):
         async with lock:
             record = await _attempt(event, endpoint_id, url, secret, payload, ctx)
-        record.update(attempt=attempt, resend=resend)
+        record.update(attempt=attempt, resend=resend, connect=connect)
         ok = record["status"] is not None and 200 <= record["status"] < 300
         if ok and not resend:
             event.pending_webhooks = max(0, event.pending_webhooks - 1)
@@ -244,20 +312,24 @@ async def _attempt(
 
 
 def resend(event_id: str, endpoint_id: str | None = None) -> dict[str, Any] | None:
-    """Deliver event ``event_id`` again to its account's enabled endpoints wanting it (or only
-    to ``endpoint_id``); None if no account has that event. Runs in the event's account."""
+    """Deliver event ``event_id`` again to its account's enabled endpoints wanting it and the
+    Connect endpoints of its account's platforms (or only to ``endpoint_id``); None if no
+    account has that event. Runs in the event's account."""
     for account_id, partition in list(STORE.partitions.items()):
         event = partition.get("event:" + event_id)
         if event is None:
             continue
-        endpoints = [
+        own = [
             obj
             for key, obj in partition.items()
             if key.startswith("webhook_endpoint:")
+            and not is_connect_endpoint(obj)
             and (obj.id == endpoint_id if endpoint_id else obj._wants(event.type))
         ]
+        platforms = connect_endpoints(account_id, event, endpoint_id)
         with context.acting_as(context.RequestContext(account_id=account_id)):
-            count = schedule(event, endpoints, resend=True)
-        scheduled = [e.id for e in endpoints[:count]]
+            count = schedule(event, own, resend=True)
+            count += schedule(event, platforms, resend=True, account=account_id)
+        scheduled = [e.id for e in (own + platforms)[:count]]
         return {"event": event_id, "account": account_id, "endpoints": scheduled}
     return None
