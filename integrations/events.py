@@ -1,8 +1,10 @@
 """Stripe events: taken in once per endpoint, processed once on the worker.
 
-Intake (the webhook view) verifies and stores, then answers; `event_process` runs later on a
+Intake (the webhook views) verifies and stores, then answers; `event_process` runs later on a
 django-q2 worker and hands the event to the apps above through the `stripe_event` hook
-(integrations/hooks.py), whose stages run in a stated order.
+(integrations/hooks.py), whose stages run in a stated order. Events of accounts connected
+through Connect OAuth come to the platform's one endpoint (`connect_event_receive`) and are
+stored under each such connection's own endpoint row, exactly like a delivery to it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django_q.tasks import async_task
 
 from integrations.gateway.webhooks import SignatureError, event_verify, events_since
 from integrations.hooks import stripe_event
-from integrations.models import StripeEvent, WebhookEndpoint
+from integrations.models import StripeConnection, StripeEvent, WebhookEndpoint
 from integrations.selectors import connection_credentials
 
 logger = logging.getLogger(__name__)
@@ -37,18 +39,60 @@ def event_receive(*, endpoint: WebhookEndpoint, payload: bytes, signature: str) 
     A duplicate of an event already stored is dropped, unless its processing failed: then
     the redelivery is the cue to process it again.
     """
-    try:
-        event = event_verify(
-            payload=payload,
-            header=signature,
-            secrets=[endpoint.secret, endpoint.previous_secret],
-        )
-    except SignatureError as exc:
-        raise EventRejected(f"signature verification failed: {exc}") from None
+    event = _verified(payload, signature, [endpoint.secret, endpoint.previous_secret])
     expected_live = endpoint.connection.mode == "live"
     if bool(event.get("livemode")) != expected_live:
         raise EventRejected("the event's mode does not match the connection's mode")
     return _store(endpoint, event, source="webhook")
+
+
+def connect_event_receive(*, payload: bytes, signature: str, secrets: list[str]) -> int:
+    """Verify a delivery to the platform's Connect endpoint and store it for every connection
+    made through Connect OAuth with the event's `account`, in the event's mode; returns how
+    many of them had not stored it yet (processing of each is enqueued on commit).
+
+    Several workspaces may have connected the same account: each gets the event, as each
+    would through an endpoint of its own (its ledger and workflows are its own; dropping the
+    event for all of them would leave their payments unsettled). An account no workspace
+    connected is answered like the rest (Stripe would retry it for days) with nothing stored.
+    Stripe also sends the test events of an account connected in live mode to a live Connect
+    endpoint: with no connection in that mode they are ignored the same way; a live event for
+    an account connected only in test mode is refused, as on a connection's own endpoint.
+    """
+    event = _verified(payload, signature, secrets)
+    account = event.get("account")
+    if not isinstance(account, str) or not account.startswith("acct_"):
+        raise EventRejected("the event names no connected account")
+    connections = list(
+        StripeConnection.objects.filter(
+            account_id=account, connected_via=StripeConnection.Via.OAUTH
+        ).order_by("pk")
+    )
+    mode = StripeConnection.Mode.LIVE if event.get("livemode") else StripeConnection.Mode.TEST
+    matching = [c for c in connections if c.mode == mode]
+    if not matching:
+        if connections and mode == StripeConnection.Mode.LIVE:
+            raise EventRejected("the event's mode does not match the connection's mode")
+        logger.warning(
+            "connect event %s (%s) for %s ignored: no %s connection of that account",
+            event["id"],
+            event.get("type"),
+            account,
+            mode,
+        )
+        return 0
+    new = 0
+    for connection in matching:
+        endpoint = WebhookEndpoint.objects.get_or_create(connection=connection, trigger_key="")[0]
+        new += _store(endpoint, event, source="connect")
+    return new
+
+
+def _verified(payload: bytes, signature: str, secrets: list[str]) -> dict:
+    try:
+        return event_verify(payload=payload, header=signature, secrets=secrets)
+    except SignatureError as exc:
+        raise EventRejected(f"signature verification failed: {exc}") from None
 
 
 def _store(endpoint: WebhookEndpoint, event: dict, *, source: str) -> bool:

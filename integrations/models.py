@@ -56,6 +56,10 @@ class StripeConnection(models.Model):
                 name="stripe_connection_one_default",
             ),
         ]
+        indexes = [
+            # The platform's Connect endpoint routes each event by its `account`.
+            models.Index(fields=["account_id", "connected_via"], name="stripe_conn_account"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_name or self.account_id} ({self.get_mode_display()})"
@@ -72,7 +76,11 @@ class WebhookEndpoint(models.Model):
     """Where Stripe delivers one connection's events: `/hooks/stripe/<uuid>/`, with its secret.
 
     One per connection for its events in general; a Stripe trigger may get a dedicated one
-    (`trigger_key`), with its own secret, as the TaskJuice page describes.
+    (`trigger_key`), with its own secret, as the TaskJuice page describes. The events of an
+    account connected through Connect OAuth come to the platform's endpoint instead
+    (`/hooks/stripe/connect/`, one secret from the environment) and are stored under the
+    connection's own row (trigger_key ""), which then needs neither a Stripe endpoint nor a
+    secret: without a secret its own URL refuses every delivery.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -130,7 +138,10 @@ class StripeEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(
-        max_length=10, default="webhook", help_text="webhook, or fetch (taken from the Events API)"
+        max_length=10,
+        default="webhook",
+        help_text="webhook, connect (the platform's Connect endpoint), or fetch (taken from the "
+        "Events API)",
     )
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)

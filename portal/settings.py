@@ -203,6 +203,11 @@ STRIPE_JS_URL = env("STRIPE_JS_URL", default="") or "https://js.stripe.com/v3/"
 STRIPE_CONNECT_CLIENT_ID = env("STRIPE_CONNECT_CLIENT_ID", default="")
 # The platform secret key used for Connect accounts (with the Stripe-Account header).
 STRIPE_CONNECT_SECRET_KEY = env("STRIPE_CONNECT_SECRET_KEY", default="")
+# The signing secret of the platform's Connect webhook endpoint (/hooks/stripe/connect/), which
+# gets the events of every account connected through OAuth; "new,old" while Stripe rolls it.
+STRIPE_CONNECT_WEBHOOK_SECRETS = [
+    s.strip() for s in env.list("STRIPE_CONNECT_WEBHOOK_SECRET", default=[]) if s.strip()
+]
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 # Stripe's rate limits (100 requests/s per account in live mode, 25 in test mode), kept by one
 # token bucket per Stripe account and mode, shared by every web and worker process

@@ -110,6 +110,7 @@ urlpatterns = [
     path("pay/<str:token>/intent/", billing_public.public_pay_intent, name="public_pay_intent"),
     path("pay/<str:token>/return/", billing_public.public_pay_return, name="public_pay_return"),
     path("pay/<str:token>/done/", billing_public.public_pay_done, name="public_pay_done"),
+    path("hooks/stripe/connect/", hooks.stripe_connect_webhook, name="stripe_connect_webhook"),
     path("hooks/stripe/<uuid:endpoint_uuid>/", hooks.stripe_webhook, name="stripe_webhook"),
     # Stripe Connect sends every workspace back here; `state` says which one.
     path("stripe/oauth/callback/", oauth.oauth_callback, name="stripe_oauth_callback"),

@@ -67,6 +67,8 @@ PUBLIC = {
     ("public_pay_done", "unknown token"): (404, 405, 404, 405),
     ("stripe_webhook", "endpoint"): (405, 400, 405, 400),
     ("stripe_webhook", "unknown endpoint"): (405, 404, 405, 404),
+    # Not configured in tests (no STRIPE_CONNECT_WEBHOOK_SECRET): 404 for any POST.
+    ("stripe_connect_webhook", ""): (405, 404, 405, 404),
     ("stripe_oauth_callback", ""): (302, 302, 400, 405),
     # Two-factor sign-in, for users who have not set it up (the personas): the account page
     # and set-up answer, the rest send to the account page, the code page to the portal.
