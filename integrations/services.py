@@ -396,6 +396,24 @@ def customer_delete(*, connection: StripeConnection, customer_id: str) -> custom
     return customer
 
 
+def customer_add(
+    *, connection: StripeConnection, attempt: str, name: str, email: str, description: str = ""
+) -> customers.Customer:
+    """Create a customer in the connection's account by hand ("+ Add customer").
+
+    The form's `attempt` (made when it was shown) keys the create: the same form sent twice,
+    or a retry after a timeout, makes one customer, never two."""
+    with connection_calls(connection) as credentials:
+        return customers.customer_create(
+            credentials,
+            name=name,
+            email=email,
+            description=description,
+            metadata={"created_in": "agency portal"},
+            idempotency_key=f"connection:{connection.uuid}:customer-add:{attempt}",
+        )
+
+
 # Stripe takes explicit types (or "*"), not families: the payment, charge, customer and
 # refund events the portal's triggers and ledger use.
 WEBHOOK_EVENTS = [

@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path("connect/", oauth.oauth_start, name="stripe_oauth_start"),
     path("customers/", customers.customer_list, name="stripe_customer_list"),
+    path("customers/new/", customers.customer_add, name="stripe_customer_add"),
     path("customers/<str:customer_id>/", customers.customer_detail, name="stripe_customer_detail"),
     path(
         "customers/<str:customer_id>/delete/",

@@ -20,7 +20,7 @@ CHOICES: list[tuple[str, str]] = [
     (STRIPE_VIEW, "See the Stripe dashboard page"),
     (STRIPE_READ, "Read Stripe data: customers, charges"),
     (STRIPE_PAY, "Pay invoices"),
-    (STRIPE_ALL, "Connect, edit and remove the Stripe account; delete customers"),
+    (STRIPE_ALL, "Connect, edit and remove the Stripe account; add and delete customers"),
     (WORKFLOW_EDIT, "Build and edit workflows"),
     (WORKFLOW_PUBLISH, "Publish and unpublish workflows"),
     (BILLING_CHARGE, "Charge customers and refund payments"),

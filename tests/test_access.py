@@ -61,6 +61,7 @@ PAGES = {
     "stripe_connection_webhooks": (perms.STRIPE_ALL, "connection", 200, 200),
     "stripe_oauth_start": (perms.STRIPE_ALL, None, 405, 302),
     "stripe_customer_list": (perms.STRIPE_READ, None, 200, 405),
+    "stripe_customer_add": (perms.STRIPE_ALL, None, 200, 200),
     "stripe_customer_detail": (perms.STRIPE_READ, "customer", 200, 405),
     "stripe_customer_delete": (perms.STRIPE_ALL, "doomed_customer", 200, 302),
     "stripe_event_list": (perms.STRIPE_READ, None, 200, 405),

@@ -1,8 +1,9 @@
-"""The Stripe customers of a workspace's connection: search, one customer, delete one."""
+"""The Stripe customers of a workspace's connection: search, one customer, add one, delete one."""
 
 from __future__ import annotations
 
 import re
+import uuid
 
 from django import forms
 from django.contrib import messages
@@ -13,7 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from integrations import services
-from integrations.errors import NOT_FOUND, GatewayError
+from integrations.errors import (
+    NOT_FOUND,
+    PROVIDER_ERROR,
+    RATE_LIMITED,
+    VALIDATION_ERROR,
+    GatewayError,
+)
 from integrations.selectors import customer_detail_load, customer_load, customers_page_load
 from integrations.views.dashboard import (
     connection_for,
@@ -38,6 +45,33 @@ class CustomerSearchForm(forms.Form):
         if 0 < len(query) < 3:  # Stripe's substring search refuses shorter text
             raise forms.ValidationError("Type at least 3 characters to search.")
         return query
+
+
+class CustomerAddForm(forms.Form):
+    """ "+ Add customer" (the Actionera page): what Stripe needs to find the customer again.
+    `attempt`, made when the form is shown, keys the create so that it happens once."""
+
+    name = forms.CharField(required=False, max_length=256, label="Name")
+    email = forms.EmailField(required=False, max_length=512, label="E-mail")
+    description = forms.CharField(
+        required=False,
+        max_length=350,
+        label="Description",
+        help_text="Optional, shown in Stripe (for example the client's business name).",
+    )
+    attempt = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("attempt", uuid.uuid4())
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not (cleaned.get("name", "").strip() or cleaned.get("email")):
+            raise forms.ValidationError(
+                "Give a name or an e-mail: Stripe's customer list is searched by them."
+            )
+        return cleaned
 
 
 def _valid_customer_id(customer_id: str) -> str:
@@ -77,6 +111,52 @@ def customer_list(request: PortalRequest):
     if request.htmx and request.htmx.target == "customer-results":
         template += "#results"
     return render(request, template, context)
+
+
+@workspace_view(perms.STRIPE_ALL)
+@require_http_methods(["GET", "POST"])
+def customer_add(request: PortalRequest):
+    """GET shows the form; POST creates the customer in Stripe and opens it, its ID ready to
+    copy. The same form sent twice creates one customer."""
+    context = _base_context(request)
+    connection = context["connection"]
+    if connection is None:
+        context.update(stripe_problem(None))
+        return render(request, "integrations/customers/add.html", context)
+    form = CustomerAddForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            customer = services.customer_add(
+                connection=connection,
+                attempt=str(data["attempt"]),
+                name=data["name"].strip(),
+                email=data["email"],
+                description=data["description"].strip(),
+            )
+        except GatewayError as error:
+            if error.code in (PROVIDER_ERROR, RATE_LIMITED):
+                # Stripe may have made it: the same attempt, sent again, finds out.
+                form.add_error(
+                    None,
+                    f"Stripe did not answer in time ({error.message}). "
+                    "Send the form again: it will not make a second customer.",
+                )
+            elif error.code == VALIDATION_ERROR:
+                # Nothing was made: the corrected form is a new attempt with a new key.
+                fresh = request.POST.copy()
+                fresh["attempt"] = str(uuid.uuid4())
+                form = CustomerAddForm(fresh)
+                form.is_valid()
+                form.add_error(None, f"Stripe refused the customer: {error.message}")
+            else:
+                context.update(stripe_problem(connection, error))
+        else:
+            messages.success(request, f"Customer created in Stripe: {customer.id}.")
+            detail = reverse("stripe_customer_detail", args=[request.workspace.slug, customer.id])
+            return redirect(detail + context["connection_query"])
+    context["form"] = form
+    return render(request, "integrations/customers/add.html", context)
 
 
 @workspace_view(perms.STRIPE_READ)
