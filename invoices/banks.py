@@ -11,7 +11,7 @@ from integrations.gateway.errors import GatewayError
 from integrations.selectors import connection_credentials
 from integrations.services import connection_account_ensure
 from invoices.models import BankAccount, PayerProfile
-from invoices.payments import payer_customer
+from invoices.payments import payer_customer, payer_profile_restore
 
 LOCKED = "payment_method_microdeposit_verification_attempts_exceeded"
 
@@ -23,6 +23,9 @@ def ach_available(connection) -> bool:
 
 
 def bank_accounts_for(*, payer, connection) -> list[BankAccount]:
+    """The payer's bank accounts on this connection (found again in Stripe if the account was
+    connected before)."""
+    payer_profile_restore(user=payer, connection=connection)
     return list(
         BankAccount.objects.filter(payer__user=payer, payer__connection=connection).order_by(
             "-created_at"

@@ -23,8 +23,9 @@ from billing.services.charges import (
     usable_connection,
 )
 from billing.services.ledger import payment_start
-from integrations.gateway.customers import cards_list, customer_create
-from integrations.gateway.errors import VALIDATION_ERROR
+from integrations.gateway.banks import bank_accounts_attached
+from integrations.gateway.customers import cards_list, customer_create, customers_with_metadata
+from integrations.gateway.errors import VALIDATION_ERROR, GatewayError
 from integrations.selectors import connection_credentials
 from invoices.models import BankAccount, Invoice, InvoicePayment, PayerProfile, WorkItem
 from invoices.services import PAYABLE
@@ -41,9 +42,49 @@ def available_to_pay(invoice: Invoice) -> int:
     return max(invoice.total - invoice.amount_paid - reserved(invoice), 0)
 
 
+def payer_profile_restore(*, user, connection) -> PayerProfile | None:
+    """The payer's profile on this connection, made the first time it is needed.
+
+    When the same Stripe account was connected before (removed, then added again), the
+    payer's customer there is found again, by the metadata and e-mail the portal gave it,
+    with the bank accounts Stripe verified for it: nobody verifies a bank account twice.
+    None if Stripe could not be asked (the next page asks again)."""
+    profile = PayerProfile.objects.filter(user=user, connection=connection).first()
+    if profile is not None:
+        return profile
+    email = (user.email or "").strip().lower()
+    credentials = connection_credentials(connection)
+    try:
+        found = customers_with_metadata(credentials, key="portal_user", value=str(user.pk))
+        # The e-mail too: another portal using the same account numbers its users alike.
+        customer = next((c for c in found if email and c.email.lower() == email), None)
+        banks = bank_accounts_attached(credentials, customer=customer.id) if customer else []
+    except GatewayError:
+        return None
+    with transaction.atomic():
+        profile, created = PayerProfile.objects.get_or_create(
+            user=user,
+            connection=connection,
+            defaults={"stripe_customer_id": customer.id if customer else ""},
+        )
+        if created:
+            BankAccount.objects.bulk_create(
+                BankAccount(
+                    payer=profile,
+                    setup_intent_id=bank.setup_intent_id,
+                    payment_method_id=bank.payment_method_id,
+                    bank_name=bank.bank_name,
+                    last4=bank.last4,
+                    status=BankAccount.Status.VERIFIED,
+                )
+                for bank in banks
+            )
+    return profile
+
+
 def payer_customer(*, user, connection) -> str:
     """The payer's own Stripe customer on this account (their saved cards and banks)."""
-    profile = PayerProfile.objects.filter(user=user, connection=connection).first()
+    profile = payer_profile_restore(user=user, connection=connection)
     if profile is not None and profile.stripe_customer_id:
         return profile.stripe_customer_id
     generation = profile.customer_generation if profile is not None else 0

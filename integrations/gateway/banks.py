@@ -75,6 +75,24 @@ def bank_account_setup(
         return _setup(obj, client)
 
 
+def bank_accounts_attached(credentials: Credentials, *, customer: str) -> list[BankSetup]:
+    """The customer's verified US bank accounts: Stripe attaches a bank account to the
+    customer when its SetupIntent succeeds (microdeposits verified), not before."""
+    with translate_errors(credentials):
+        listing = make_client(credentials).v1.payment_methods.list(
+            params={"customer": customer, "type": "us_bank_account", "limit": 100}
+        )
+    found = []
+    for method in (item.to_dict() for item in listing.data):
+        bank = method.get("us_bank_account") or {}
+        found.append(
+            BankSetup(
+                "", method["id"], "succeeded", bank.get("bank_name") or "", bank.get("last4") or ""
+            )
+        )
+    return found
+
+
 def bank_account_verify(
     credentials: Credentials, *, setup_intent_id: str, amounts=None, descriptor_code: str = ""
 ) -> str:

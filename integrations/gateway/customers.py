@@ -146,6 +146,17 @@ def customers_page(
     return CustomerPage(customers, bool(result.get("has_more")), next_cursor)
 
 
+def customers_with_metadata(credentials: Credentials, *, key: str, value: str) -> list[Customer]:
+    """The account's customers whose metadata `key` is `value`, oldest first (Stripe's search;
+    a customer made in the last minute may not be found yet)."""
+    quoted = value.replace("\\", "\\\\").replace("'", "\\'")
+    params = {"query": f"metadata['{key}']:'{quoted}'", "limit": 20}
+    with translate_errors(credentials):
+        result = make_client(credentials).v1.customers.search(params=params).to_dict()
+    found = [_customer(obj) for obj in result.get("data") or []]
+    return sorted(found, key=lambda customer: (customer.created, customer.id))
+
+
 def customer_delete(credentials: Credentials, *, customer_id: str) -> None:
     with translate_errors(credentials):
         make_client(credentials).v1.customers.delete(customer_id)
