@@ -344,10 +344,19 @@ def connection_create_from_oauth(
 def connection_remove(
     *, connection: StripeConnection, actor=None, address: str | None = None
 ) -> None:
-    """Forget the connection (Connect: revoke the platform's access first). The Stripe
-    account itself is untouched; another connection becomes the default. `actor` and
-    `address` are who removed it, for the audit trail (whose entry outlives the row)."""
-    if connection.connected_via == StripeConnection.Via.OAUTH:
+    """Forget the connection (Connect: revoke the platform's access first, unless another
+    workspace still uses the account through Connect: revoking is per account, and would cut
+    that workspace off its API access and its events). The Stripe account itself is
+    untouched; another connection becomes the default. `actor` and `address` are who removed
+    it, for the audit trail (whose entry outlives the row)."""
+    still_used = (
+        StripeConnection.objects.filter(
+            account_id=connection.account_id, connected_via=StripeConnection.Via.OAUTH
+        )
+        .exclude(pk=connection.pk)
+        .exists()
+    )
+    if connection.connected_via == StripeConnection.Via.OAUTH and not still_used:
         try:
             deauthorize(account_id=connection.account_id)
         except GatewayError as error:
