@@ -47,7 +47,12 @@ def on_stripe_event(event) -> None:
     runs_start_for_trigger(
         workspace=workspace,
         trigger_type=trigger_type,
-        trigger={**event.trigger_output(), "_connection": str(connection.uuid)},
+        trigger={
+            **event.trigger_output(),
+            "_connection": str(connection.uuid),
+            # A trigger set to its own endpoint takes only the events verified there.
+            "_endpoint": "trigger" if only is not None else "connection",
+        },
         cause=f"stripe_event:{event.event_id}",
         contact=contact,
         only_workflow=only,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.errors import AUTH_EXPIRED, NOT_FOUND, PERMISSION_DENIED, GatewayError
+from integrations.forms import signing_secret_clean
 from integrations.gateway import customers
 from integrations.gateway.accounts import Account, account_retrieve, publishable_key_belongs
 from integrations.gateway.client import Credentials
@@ -446,6 +447,30 @@ WEBHOOK_EVENTS = [
 ]
 
 
+def webhook_events_for(prefix: str = "") -> list[str]:
+    """The event types an endpoint subscribes to: all of WEBHOOK_EVENTS, or one trigger's
+    family (`payment_intent.`); Stripe takes no family wildcard."""
+    return [event for event in WEBHOOK_EVENTS if event.startswith(prefix)]
+
+
+def webhook_endpoint_ensure(
+    *, connection: StripeConnection, trigger_key: str = "", enabled_events=None
+) -> WebhookEndpoint:
+    """The endpoint row for the connection (`trigger_key` ""), or for one trigger
+    ("workflow:<uuid>"), made without a secret if missing: its URL exists from then on, and
+    it refuses every delivery until it has a signing secret."""
+    return WebhookEndpoint.objects.get_or_create(
+        connection=connection,
+        trigger_key=trigger_key,
+        defaults={"enabled_events": enabled_events or WEBHOOK_EVENTS},
+    )[0]
+
+
+def webhook_endpoint_url(endpoint: WebhookEndpoint) -> str:
+    """The absolute URL Stripe posts the endpoint's events to (from SITE_URL)."""
+    return settings.SITE_URL + reverse("stripe_webhook", args=[endpoint.uuid])
+
+
 def webhook_endpoint_register(
     *, connection: StripeConnection, trigger_key: str = "", enabled_events=None
 ) -> WebhookEndpoint:
@@ -455,10 +480,8 @@ def webhook_endpoint_register(
     creates endpoints. The idempotency key comes from our row, so a retry after a lost
     answer gets the same endpoint back.
     """
-    endpoint, _ = WebhookEndpoint.objects.get_or_create(
-        connection=connection,
-        trigger_key=trigger_key,
-        defaults={"enabled_events": enabled_events or WEBHOOK_EVENTS},
+    endpoint = webhook_endpoint_ensure(
+        connection=connection, trigger_key=trigger_key, enabled_events=enabled_events
     )
     if endpoint.stripe_endpoint_id:
         return endpoint
@@ -471,7 +494,7 @@ def webhook_endpoint_register(
             )
         registered = endpoint_create(
             credentials,
-            url=settings.SITE_URL + reverse("stripe_webhook", args=[endpoint.uuid]),
+            url=webhook_endpoint_url(endpoint),
             enabled_events=endpoint.enabled_events or WEBHOOK_EVENTS,
             description=f"Agency Portal: {connection.workspace.name}"
             + (f" ({trigger_key})" if trigger_key else ""),
@@ -486,17 +509,20 @@ def webhook_endpoint_register(
 
 
 def webhook_secret_set(
-    *, connection: StripeConnection, secret: str, trigger_key: str = ""
+    *, connection: StripeConnection, secret: str, trigger_key: str = "", enabled_events=None
 ) -> WebhookEndpoint:
     """Use a signing secret pasted from an endpoint made by hand in Stripe's dashboard.
 
     The secret it replaces keeps working beside it (Stripe rolls secrets with an overlap).
+    A key pasted in its place (sk_, rk_, pk_) is refused with a message naming the mix-up,
+    and nothing is saved.
     """
-    secret = secret.strip()
-    if not re.match(r"^whsec_[A-Za-z0-9_]{8,}$", secret):
-        raise ValidationError({"secret": "A signing secret starts with whsec_."})
-    endpoint, _ = WebhookEndpoint.objects.get_or_create(
-        connection=connection, trigger_key=trigger_key
+    try:
+        secret = signing_secret_clean(secret)
+    except ValidationError as error:
+        raise ValidationError({"secret": error.messages}) from None
+    endpoint = webhook_endpoint_ensure(
+        connection=connection, trigger_key=trigger_key, enabled_events=enabled_events
     )
     if secret != endpoint.secret:
         endpoint.previous_secret, endpoint.secret = endpoint.secret, secret
@@ -506,4 +532,4 @@ def webhook_secret_set(
 
 def webhook_endpoint_for(*, connection: StripeConnection) -> WebhookEndpoint:
     """The connection's own endpoint row (made without a secret if it has none yet)."""
-    return WebhookEndpoint.objects.get_or_create(connection=connection, trigger_key="")[0]
+    return webhook_endpoint_ensure(connection=connection)

@@ -6,11 +6,20 @@ from django import forms
 
 
 class TriggerConfigForm(forms.Form):
-    """A trigger's filters; `to_config()` returns JSON-safe data."""
+    """A trigger's filters; `to_config()` returns JSON-safe data.
 
-    def __init__(self, *args, workspace=None, **kwargs):
+    `workflow` is the workflow being built and `member_perms` what the member editing it may
+    do, for forms whose settings reach beyond the workflow's definition (a Stripe trigger's
+    own webhook endpoint). `panel_template`, if set, renders the form in the builder's panel.
+    """
+
+    panel_template = ""
+
+    def __init__(self, *args, workspace=None, workflow=None, member_perms=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.workspace = workspace
+        self.workflow = workflow
+        self.member_perms = frozenset(member_perms)
 
     def to_config(self) -> dict:
         return {}
@@ -37,6 +46,13 @@ class Trigger:
     def sample(cls, workspace) -> dict:
         """A representative trigger payload for "Test run"."""
         return {"type": cls.key}
+
+    @classmethod
+    def config_saved(cls, *, workflow, form: TriggerConfigForm) -> str | None:
+        """After the builder stored `form.to_config()` in the draft: keep what lives outside
+        the definition (a signing secret). None closes the panel; a sentence keeps it open
+        and is shown beside "Trigger saved". ValidationError: shown on the form."""
+        return None
 
     @classmethod
     def describe(cls, config: dict, workspace) -> str:

@@ -14,6 +14,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -224,6 +225,7 @@ def workflow_builder(request: PortalRequest, workflow_uuid):
     return _render_builder(request, _workflow(request, workflow_uuid))
 
 
+@sensitive_post_parameters("signing_secret")
 @workspace_view(perms.WORKFLOW_EDIT)
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
@@ -237,18 +239,28 @@ def workflow_trigger(request: PortalRequest, workflow_uuid):
         choices = chooser.fields["type"].choices
         return _render_builder(request, workflow, "trigger_types", choices=choices)
     type = chooser.cleaned_data["type"]
+    trigger_class, label = registry.trigger(type), registry.TRIGGERS[type][0]
     current = (workflow.definition or {}).get("trigger") or {}
     initial = current.get("config") if current.get("type") == type else None
-    form = registry.trigger(type).config_form(
-        request.POST if request.method == "POST" else None, initial=initial,
-        workspace=request.workspace,
-    )  # fmt: skip
+    where = {"workspace": request.workspace, "workflow": workflow,
+             "member_perms": request.workspace_perms}  # fmt: skip
+    form = trigger_class.config_form(
+        request.POST if request.method == "POST" else None, initial=initial, **where
+    )
+    said = {}
     if request.method == "POST" and form.is_valid():
         services.trigger_set(workflow=workflow, type=type, config=form.to_config())
-        return _done(request, workflow, f"Trigger saved: {registry.TRIGGERS[type][0]}.")
-    label = registry.TRIGGERS[type][0]
+        said["notice"] = f"Trigger saved: {label}."
+        try:
+            more = trigger_class.config_saved(workflow=workflow, form=form)
+        except ValidationError as error:  # saved, but what lives beside it failed
+            more, said["refused"] = "", _errors_of(error)
+        if more is None:
+            return _done(request, workflow, said["notice"])
+        said["notice"] += f" {more}".rstrip()  # the panel stays open: its endpoint, its secret
+        form = trigger_class.config_form(initial=form.to_config(), **where)
     return _render_builder(request, workflow, "trigger", trigger_type=type,
-                           trigger_label=label, form=form)  # fmt: skip
+                           trigger_label=label, form=form, **said)  # fmt: skip
 
 
 @workspace_view(perms.WORKFLOW_EDIT)

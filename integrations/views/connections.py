@@ -111,7 +111,8 @@ def connection_remove(request: PortalRequest, connection_uuid):
 @workspace_view(perms.STRIPE_ALL)
 @require_http_methods(["GET", "POST"])
 def connection_webhooks(request: PortalRequest, connection_uuid):
-    """The connection's webhook endpoints: register one in Stripe, or paste a secret."""
+    """The connection's webhook endpoints: its URL first, then register it in Stripe, or paste
+    the signing secret of the endpoint made with that URL; the triggers' own endpoints."""
     connection = _connection(request, connection_uuid)
     form = WebhookSecretForm(request.POST if request.POST.get("action") == "paste" else None)
     try:
@@ -128,13 +129,19 @@ def connection_webhooks(request: PortalRequest, connection_uuid):
             form.add_error(None, error)
         else:
             messages.error(request, " ".join(error.messages))
+    # The URL exists before anything refers to it: the page shows it for pasting into Stripe.
+    own = services.webhook_endpoint_for(connection=connection)
     usage = webhook_endpoint_usage(connection)
     context = {
         "connection": connection,
-        "endpoints": connection.webhook_endpoints.all(),
+        "endpoint": own,
+        "endpoint_url": services.webhook_endpoint_url(own),
+        "trigger_endpoints": [
+            (endpoint, services.webhook_endpoint_url(endpoint))
+            for endpoint in connection.webhook_endpoints.exclude(trigger_key="")
+        ],
         "form": form,
         "used": usage.used,
         "limit": usage.limit,
-        "site_url": settings.SITE_URL,
     }
     return render(request, "integrations/connections/webhooks.html", context)

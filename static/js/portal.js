@@ -16,3 +16,16 @@ document.addEventListener("click", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) { window.print(); }
 });
+// Buttons marked data-copy="<id>" copy that field's value (a webhook URL) to the clipboard.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  var field = button && document.getElementById(button.getAttribute("data-copy"));
+  if (!field) { return; }
+  var done = function () { button.textContent = "Copied"; };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+  } else {
+    field.select();
+    if (document.execCommand("copy")) { done(); }
+  }
+});
