@@ -27,10 +27,7 @@ WHERE_SECRET_KEY = (
     "Developers → API keys."
 )
 
-NOT_HERE = (
-    "The webhook signing secret (whsec_…) is a different value: it goes on each Stripe "
-    "trigger, or on the connection's Webhooks page."
-)
+NOT_HERE = "Not the webhook signing secret (whsec_…): that one goes on each Stripe trigger."
 
 _secret_widget = forms.PasswordInput(
     render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}
@@ -84,9 +81,8 @@ class ConnectionForm(forms.Form):
     secret_key = forms.CharField(
         label="Secret key",
         widget=_secret_widget,
-        help_text="From Developers → API keys: sk_test_…, sk_live_…, or a restricted key "
-        "rk_test_… / rk_live_…. The portal calls Stripe with it; stored encrypted, never shown "
-        "again. " + NOT_HERE,
+        help_text="sk_test_…, sk_live_…, or a restricted key rk_test_… / rk_live_…. "
+        "Stored encrypted; it is never shown again. " + NOT_HERE,
     )
     publishable_key = forms.CharField(label="Publishable key", help_text="pk_test_… or pk_live_…")
     make_default = forms.BooleanField(

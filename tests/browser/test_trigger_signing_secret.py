@@ -132,3 +132,33 @@ def test_staff_give_a_stripe_trigger_its_own_endpoint_and_only_its_secret_starts
     screenshot("trigger-signing-secret-run-history")
     run = Run.objects.get(workflow=workflow)
     assert run.trigger["id"] == "evt_journey_ok" and run.status == "succeeded"
+
+
+def test_an_owner_pasting_the_signing_secret_as_the_secret_key_is_told_which_goes_where(
+    live_server, page, login, screenshot, sandbox, settings, workspace, owner
+):
+    settings.SITE_URL = live_server.url
+    secret, publishable, _ = sandbox.new_account(name="Acme Dental")
+    login(page, owner)
+    page.goto(f"{live_server.url}/w/{workspace.slug}/stripe/connections/new/")
+    expect(page.get_by_test_id("which-secret")).to_contain_text("does not go here")
+    page.get_by_label("Secret key").fill(TRIGGER_SECRET)
+    page.get_by_label("Publishable key").fill(publishable)
+    page.get_by_role("button", name="Check and connect").click()
+    expect(
+        page.get_by_text("This is a webhook signing secret (whsec_…), not a Stripe secret key.")
+    ).to_be_visible()
+    screenshot("connection-signing-secret-mixup")
+    assert TRIGGER_SECRET not in page.content()
+
+    page.get_by_label("Secret key").fill(secret)
+    page.get_by_role("button", name="Check and connect").click()
+    expect(page.get_by_text("Connected to Acme Dental.")).to_be_visible()
+    page.get_by_role("link", name="Webhooks").click()
+    endpoint = WebhookEndpoint.objects.get(trigger_key="")
+    url = page.get_by_role("textbox", name="Endpoint URL")
+    expect(url).to_have_value(f"{live_server.url}/hooks/stripe/{endpoint.uuid}/")
+    # The URL comes first; the paste form refers to it as "the URL above".
+    html = page.content()
+    assert html.index(str(endpoint.uuid)) < html.index("give it the URL above")
+    screenshot("connection-webhooks-page")
