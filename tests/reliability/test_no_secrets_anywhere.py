@@ -21,7 +21,7 @@ from base64 import b32decode
 from django.contrib import admin
 from django.core.mail import EmailMessage
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
 from django_otp.oath import TOTP
@@ -51,8 +51,9 @@ LIVE_KEY = "rk_live_51LiveRestrictedKey9z8y7x6w5v4u3t2sQRST"
 HOOK = "whsec_CurrentHookSecret0123456789abcdef"
 OLD_HOOK = "whsec_PriorSignature9876543210fedcba"
 LIVE_HOOK = "whsec_LiveEndpointKey13579bdf02468ace"
+CONNECT_HOOK = "whsec_PlatformConnectHookQwErTyUiOpZx"
 KNOWN = {"sk_test": SECRET_KEY, "rk_live": LIVE_KEY, "whsec": HOOK, "whsec old": OLD_HOOK,
-         "whsec live": LIVE_HOOK}  # fmt: skip
+         "whsec live": LIVE_HOOK, "whsec connect": CONNECT_HOOK}  # fmt: skip
 TEST_PK, LIVE_PK = "pk_test_AcmePublishable01", "pk_live_AcmePublishable02"
 THANKS = {"key": "mail", "type": "send_email", "name": "Thanks",
           "config": {"to": "{{ contact.email }}", "subject": "Thanks {{ contact.name }}",
@@ -198,6 +199,14 @@ def _webhooks(outputs, connections) -> None:
                                HTTP_STRIPE_SIGNATURE=signature(body, secret))  # fmt: skip
         outputs.response(f"POST {url}", response)
         assert response.status_code == (400 if "forged" in secret else 200)
+    connect = reverse("stripe_connect_webhook")  # the platform's: an unknown account, a forgery
+    with override_settings(STRIPE_CONNECT_WEBHOOK_SECRETS=[CONNECT_HOOK]):
+        for number, secret in enumerate([CONNECT_HOOK, "whsec_forgedSecret0000"]):
+            body = event_body(f"evt_connect_{number}", account="acct_secretsUnknown")
+            response = client.post(connect, body, content_type="application/json",
+                                   HTTP_STRIPE_SIGNATURE=signature(body, secret))  # fmt: skip
+            outputs.response(f"POST {connect}", response)
+            assert response.status_code == (400 if "forged" in secret else 200)
 
 
 def _public_pages(outputs, objects, workspace, owner, capture, sandbox) -> None:
