@@ -1,10 +1,11 @@
-"""The Content-Security-Policy of a page that loads Stripe.js.
+"""The Content-Security-Policy of a page that loads Stripe.js or starts Stripe Connect.
 
 Every page gets the portal-only policy of settings.CONTENT_SECURITY_POLICY (django-csp's
 middleware). A view whose page loads Stripe.js is decorated with `stripe_js_csp`: its policy
 also allows Stripe.js's hosts, and the configured Stripe.js and API origins when they are not
-Stripe's (the sandbox in development and tests). Those come from settings, so the sources are
-worked out for each request and handed to django-csp's own decorators.
+Stripe's (the sandbox in development and tests). A view whose page holds the "Connect with
+Stripe" form is decorated with `stripe_connect_csp`. Those come from settings, so the sources
+are worked out for each request and handed to django-csp's own decorators.
 """
 
 from __future__ import annotations
@@ -51,5 +52,28 @@ def stripe_js_csp(view):
     def wrapper(request, *args, **kwargs):
         update, replace = stripe_js_directives()
         return csp_update(update)(csp_replace(replace)(view))(request, *args, **kwargs)
+
+    return wrapper
+
+
+def stripe_connect_origin() -> str:
+    """The origin of Stripe Connect's authorize page (STRIPE_CONNECT_BASE's: Stripe's own, or
+    the sandbox's in development and tests)."""
+    return _origin(settings.STRIPE_CONNECT_BASE)
+
+
+def stripe_connect_csp(view):
+    """The view's page may post the "Connect with Stripe" form: its `form-action` also allows
+    Connect's origin, as browsers check the redirect that follows a form's POST (here
+    oauth_start's, to the authorize page) against the `form-action` of the page that posted
+    it. Only while Connect is configured (STRIPE_CONNECT_CLIENT_ID), as the form is shown only
+    then."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        origin = stripe_connect_origin()
+        if not (settings.STRIPE_CONNECT_CLIENT_ID and origin):
+            return view(request, *args, **kwargs)
+        return csp_update({"form-action": [origin]})(view)(request, *args, **kwargs)
 
     return wrapper

@@ -8,6 +8,7 @@ from django.urls import include, path
 from automation.views import public as automation_public
 from billing.views import public as billing_public
 from integrations.views import hooks, oauth
+from integrations.views import settings as integrations_settings
 from portal.views import (
     audit,
     contacts,
@@ -81,6 +82,12 @@ workspace_patterns = [
     path("org-units/<uuid:unit_uuid>/", org_units.org_unit_edit, name="org_unit_edit"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("stripe/", include("integrations.urls")),
+    # Settings -> Integrations (the General tab is billing's workspace_settings, settings/).
+    path(
+        "settings/integrations/",
+        integrations_settings.integrations_settings,
+        name="integrations_settings",
+    ),
     path("workflows/", include("automation.urls_workflows")),
     path("", include("automation.urls_forms")),
     path("", include("invoices.urls")),

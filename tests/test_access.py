@@ -60,6 +60,7 @@ PAGES = {
     "stripe_connection_remove": (perms.STRIPE_ALL, "connection", 200, 302),
     "stripe_connection_webhooks": (perms.STRIPE_ALL, "connection", 200, 200),
     "stripe_oauth_start": (perms.STRIPE_ALL, None, 405, 302),
+    "integrations_settings": (perms.STRIPE_VIEW, None, 200, 405),
     "stripe_customer_list": (perms.STRIPE_READ, None, 200, 405),
     "stripe_customer_add": (perms.STRIPE_ALL, None, 200, 200),
     "stripe_customer_detail": (perms.STRIPE_READ, "customer", 200, 405),

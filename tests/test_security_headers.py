@@ -1,6 +1,7 @@
 """Every HTML page carries a Content-Security-Policy that forbids framing, allowing the portal's
 own origin only, except the pages that load Stripe.js, which also allow Stripe's (and the
-sandbox's) origins; production cookies are secure and HSTS is on."""
+sandbox's) origins, and the pages with the "Connect with Stripe" form, whose form-action also
+allows Connect's (the sandbox's here); production cookies are secure and HSTS is on."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 GET_PAGES = sorted(name for name, (_, _, get, _) in PAGES.items() if get == 200)  # HTML pages
 STRIPE_JS_PAGES = {"contact_charge", "work_item_pay"}  # and the public pay page
+CONNECT_PAGES = {"stripe_connection_create", "integrations_settings"}
 PORTAL_ONLY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
@@ -77,6 +79,9 @@ def test_every_workspace_page_carries_the_policy(objects, owner, as_user, sandbo
             _assert_protected(response, what)
             if name in STRIPE_JS_PAGES:
                 _assert_stripe_js_allowed(response, what, sandbox.url)
+            elif name in CONNECT_PAGES:  # the sandbox serves Connect's authorize page
+                connect = {**PORTAL_ONLY, "form-action": ["'self'", sandbox.url]}
+                assert _directives(response) == connect, what
             else:  # no Stripe origin, nor the sandbox's
                 assert _directives(response) == PORTAL_ONLY, what
 

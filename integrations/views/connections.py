@@ -14,6 +14,7 @@ from integrations import services
 from integrations.forms import ConnectionForm, WebhookSecretForm
 from integrations.hooks import connection_usage
 from integrations.selectors import webhook_endpoint_usage
+from integrations.stripe_js import stripe_connect_csp
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.audit import audit_by
@@ -31,6 +32,7 @@ def _to_dashboard(request: PortalRequest, connection=None):
 @sensitive_post_parameters("secret_key")
 @workspace_view(perms.STRIPE_ALL)
 @require_http_methods(["GET", "POST"])
+@stripe_connect_csp  # the "Connect with Stripe" button
 def connection_create(request: PortalRequest):
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,4 +1,10 @@
-"""Stripe Connect: send the user to Stripe's authorize page, take the code back."""
+"""Stripe Connect: send the user to Stripe's authorize page, take the code back.
+
+The pages with the "Connect with Stripe" form allow Connect's origin in their `form-action`
+(integrations.stripe_js.stripe_connect_csp): oauth_start answers that form's POST with a
+redirect to Stripe, which the browser checks against the posting page's policy. The answer
+comes back to Settings -> Integrations, where the connections are listed.
+"""
 
 from __future__ import annotations
 
@@ -48,16 +54,16 @@ def oauth_callback(request: PortalRequest):
         }
         return render(request, "integrations/connections/oauth_failed.html", context, status=400)
     workspace = get_workspace_for(request, slug, perms.STRIPE_ALL)
-    dashboard = reverse("stripe_dashboard", args=[workspace.slug])
+    integrations = reverse("integrations_settings", args=[workspace.slug])
     if request.GET.get("error"):
         messages.warning(request, "Stripe Connect was cancelled; nothing was connected.")
-        return redirect(dashboard)
+        return redirect(integrations)
     try:
         connection = connection_create_from_oauth(
             workspace=workspace, code=request.GET.get("code", ""), **audit_by(request)
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect(dashboard)
+        return redirect(integrations)
     messages.success(request, f"Connected to {connection.account_name} through Stripe Connect.")
-    return redirect(f"{dashboard}?connection={connection.uuid}")
+    return redirect(integrations)

@@ -45,6 +45,8 @@ def test_connect_with_stripe_end_to_end(sandbox, platform, owner, as_user):
     assert query["redirect_uri"] == ["http://testserver/stripe/oauth/callback/"]
     back = sandbox.control.oauth_decide(authorize, grant=True)
     response = client.get(_callback_path(back), follow=True)
+    # Back in Settings -> Integrations, where the account is listed.
+    assert response.redirect_chain[-1][0] == reverse("integrations_settings", args=["acme"])
     connection = StripeConnection.objects.get()
     assert connection.connected_via == "oauth" and connection.account_id.startswith("acct_")
     assert connection.account_name == "Acme Dental Connected" and connection.secret_key == ""
@@ -73,7 +75,8 @@ def test_denying_access_connects_nothing(sandbox, platform, owner, as_user):
     client = as_user(owner)
     back = sandbox.control.oauth_decide(_start(client), grant=False)
     response = client.get(_callback_path(back), follow=True)
-    assert "cancelled" in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("integrations_settings", args=["acme"])
+    assert "Stripe Connect was cancelled; nothing was connected." in response.content.decode()
     assert not StripeConnection.objects.exists()
 
 
