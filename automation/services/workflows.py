@@ -293,6 +293,9 @@ def workflow_problems(workflow: Workflow) -> list[str]:
     trigger = definition.get("trigger") or {}
     if trigger.get("type") not in registry.TRIGGERS:
         problems.append("Add a trigger: what starts this workflow.")
+    else:
+        trigger_class = registry.trigger(trigger["type"])
+        problems += trigger_class.publish_problems(trigger.get("config") or {}, workflow)
     steps = [placed.step for placed in tree.steps_walk(definition)]
     if not steps:
         problems.append("Add at least one action.")

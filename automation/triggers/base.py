@@ -55,6 +55,11 @@ class Trigger:
         return None
 
     @classmethod
+    def publish_problems(cls, config: dict, workflow) -> list[str]:
+        """Why a workflow with this trigger cannot be published yet, one sentence each."""
+        return []
+
+    @classmethod
     def describe(cls, config: dict, workspace) -> str:
         """The trigger and its filters in words, for the builder."""
         return cls.label

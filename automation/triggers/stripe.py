@@ -231,6 +231,25 @@ class StripeEventTrigger(Trigger):
         return " ".join(said) or "It uses its own endpoint."
 
     @classmethod
+    def publish_problems(cls, config: dict, workflow) -> list[str]:
+        """Its own endpoint needs its signing secret: without it every delivery is refused,
+        and the published workflow would silently never start."""
+        if config.get("endpoint") != OWN:
+            return []
+        endpoint = WebhookEndpoint.objects.filter(
+            connection__workspace=workflow.workspace,
+            connection__uuid=_uuid_or_none(config.get("connection")),
+            trigger_key=trigger_endpoint_key(workflow),
+        ).first()
+        if endpoint is not None and endpoint.has_secret:
+            return []
+        return [
+            "The trigger's own webhook endpoint has no signing secret yet: paste it in the "
+            "trigger panel (or register the endpoint with Stripe), or use the connection's "
+            "endpoint. Until then Stripe's deliveries to it are refused."
+        ]
+
+    @classmethod
     def describe(cls, config: dict, workspace) -> str:
         if config.get("endpoint") == OWN:
             return f"{cls.label}: its own webhook endpoint"

@@ -397,3 +397,30 @@ def test_the_webhooks_page_url_stays_the_same(connection, owner, as_user):
     as_user(owner).get(url)
     as_user(owner).get(url)
     assert WebhookEndpoint.objects.filter(connection=connection, trigger_key="").count() == 1
+
+
+def test_publishing_waits_for_the_own_endpoints_signing_secret(workflow, connection, staff):
+    """Without its secret every delivery to the trigger's own endpoint is refused: a workflow
+    published like that would silently never start, so publishing says what is missing."""
+    from django.core.exceptions import ValidationError
+
+    config = {k: v for k, v in _own(connection).items() if k != "type"}
+    workflow.definition = {
+        "trigger": {"type": "stripe_charge_event", "config": config},
+        "steps": [{"key": "mail", "type": "send_email", "name": "Tell the team",
+                   "config": {"to": "team@acme.test", "subject": "Charge", "body": "Seen."}}],
+    }  # fmt: skip
+    workflow.save()
+    endpoint = webhook_secret_set(
+        connection=connection, secret=TRIGGER_SECRET, trigger_key=f"workflow:{workflow.uuid}"
+    )
+    endpoint.secret = ""
+    endpoint.save()
+
+    with pytest.raises(ValidationError, match="own webhook endpoint has no signing secret yet"):
+        services.workflow_publish(workflow=workflow)
+
+    webhook_secret_set(
+        connection=connection, secret=TRIGGER_SECRET, trigger_key=f"workflow:{workflow.uuid}"
+    )
+    assert services.workflow_publish(workflow=workflow).number == 1
