@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from integrations import services
 from integrations.forms import ConnectionForm, WebhookSecretForm
 from integrations.hooks import connection_usage
+from integrations.models import StripeConnection
 from integrations.selectors import webhook_endpoint_usage
 from integrations.stripe_js import stripe_connect_csp
 from portal import perms
@@ -146,4 +147,7 @@ def connection_webhooks(request: PortalRequest, connection_uuid):
         "used": usage.used,
         "limit": usage.limit,
     }
+    if connection.connected_via == StripeConnection.Via.OAUTH:
+        context["connect_url"] = settings.SITE_URL + reverse("stripe_connect_webhook")
+        context["connect_configured"] = bool(settings.STRIPE_CONNECT_WEBHOOK_SECRETS)
     return render(request, "integrations/connections/webhooks.html", context)

@@ -274,3 +274,23 @@ def test_without_a_secret_configured_the_endpoint_is_404(settings, deliver, work
     assert response.status_code == 404
     assert "not configured" in response.content.decode()
     assert not StripeEvent.objects.exists()
+
+
+def test_the_webhooks_page_of_an_oauth_connection_points_at_the_connect_endpoint(
+    settings, workspace, owner, as_user
+):
+    settings.SITE_URL = "https://portal.agency.example"
+    connection = oauth_row(workspace)
+    url = reverse("stripe_connection_webhooks", args=["acme", connection.uuid])
+
+    settings.STRIPE_CONNECT_WEBHOOK_SECRETS = []
+    unset = as_user(owner).get(url).content.decode()
+    settings.STRIPE_CONNECT_WEBHOOK_SECRETS = [SECRET]
+    ready = as_user(owner).get(url).content.decode()
+
+    for html in (unset, ready):
+        assert 'value="https://portal.agency.example/hooks/stripe/connect/"' in html
+        assert "Register in Stripe" not in html and "Save secret" not in html
+        assert SECRET not in html
+    assert "not configured" in unset and "STRIPE_CONNECT_WEBHOOK_SECRET" in unset
+    assert "Nothing to set up for this account." in ready
