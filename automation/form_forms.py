@@ -28,9 +28,45 @@ class FormMetaForm(forms.Form):
     is_active = forms.BooleanField(
         required=False, initial=True, label="Active (the public page accepts submissions)"
     )
+    submission_limit = forms.IntegerField(
+        label="Submissions allowed per address",
+        required=False,
+        initial=5,
+        min_value=1,
+        max_value=1000,
+        help_text="1 to 1000 from one connection in the window below (blank: 5); more are "
+        "refused with a message.",
+        error_messages={
+            "invalid": "Enter a whole number from 1 to 1000.",
+            "min_value": "Allow at least 1 submission per address.",
+            "max_value": "Allow at most 1000 submissions per address.",
+        },
+    )
+    submission_window_minutes = forms.IntegerField(
+        label="Window (minutes)",
+        required=False,
+        initial=10,
+        min_value=1,
+        max_value=24 * 60,
+        help_text="1 to 1440 minutes (24 hours; blank: 10), counted from an address's first "
+        "submission.",
+        error_messages={
+            "invalid": "Enter a whole number of minutes from 1 to 1440.",
+            "min_value": "The window is at least 1 minute.",
+            "max_value": "The window is at most 1440 minutes (24 hours).",
+        },
+    )
 
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"].lower()
+
+    def clean_submission_limit(self) -> int:
+        value = self.cleaned_data["submission_limit"]
+        return self.fields["submission_limit"].initial if value is None else value
+
+    def clean_submission_window_minutes(self) -> int:
+        value = self.cleaned_data["submission_window_minutes"]
+        return self.fields["submission_window_minutes"].initial if value is None else value
 
     @classmethod
     def initial_for(cls, form: Form) -> dict:
@@ -40,6 +76,8 @@ class FormMetaForm(forms.Form):
             "intro": form.intro,
             "success_message": form.success_message,
             "is_active": form.is_active,
+            "submission_limit": form.submission_limit,
+            "submission_window_minutes": form.submission_window_minutes,
         }
 
 

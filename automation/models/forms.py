@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -25,12 +26,32 @@ class Form(models.Model):
     is_active = models.BooleanField(
         "active", default=True, help_text="An inactive form's public page answers 404."
     )
+    # The public page takes at most `submission_limit` submissions from one address in any
+    # `submission_window_minutes` (counted from the first; portal/ratelimit.py).
+    submission_limit = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    submission_window_minutes = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(fields=["slug"], name="form_unique_slug")]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="form_unique_slug"),
+            models.CheckConstraint(
+                condition=models.Q(submission_limit__gte=1, submission_limit__lte=1000),
+                name="form_submission_limit_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    submission_window_minutes__gte=1, submission_window_minutes__lte=24 * 60
+                ),
+                name="form_submission_window_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -28,16 +28,23 @@ def form_save(
     intro: str = "",
     success_message: str = "",
     is_active: bool = True,
+    submission_limit: int | None = None,
+    submission_window_minutes: int | None = None,
     fields: list[dict],
 ) -> Form:
     """Create a form or update one, with its fields in the given order.
 
     `fields` are dicts of FormField attributes (label, key, kind, maps_to, required, choices);
-    existing fields are matched by key, those not listed are deleted.
+    existing fields are matched by key, those not listed are deleted. The submission limit
+    (per address, per window) is kept when not given (a new form: 5 in 10 minutes).
     """
     form = form or Form(workspace=workspace)
     form.name, form.slug, form.intro, form.is_active = name.strip(), slug, intro, is_active
     form.success_message = success_message or Form._meta.get_field("success_message").default
+    if submission_limit is not None:
+        form.submission_limit = submission_limit
+    if submission_window_minutes is not None:
+        form.submission_window_minutes = submission_window_minutes
     _check_fields(fields)
     form.full_clean(exclude=["workspace"], validate_constraints=False)
     try:

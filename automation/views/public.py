@@ -19,12 +19,27 @@ from automation.services.calendars import SlotTaken, appointment_book
 from automation.services.forms import submission_create
 from portal.ratelimit import RateLimit, client_address
 
-# 5 submissions (of a form) or bookings (of a calendar) per address in 10 minutes.
+# 5 bookings (of a calendar) per address in 10 minutes.
 SUBMISSION_RATE = RateLimit("public-rate", limit=5, window=10 * 60)
 
 
 def _rate_key(obj, request: HttpRequest) -> str:
     return f"{obj.uuid}:{client_address(request)}"
+
+
+def _form_rate(form: Form) -> RateLimit:
+    """The form's own limit: `submission_limit` per address in `submission_window_minutes`."""
+    return RateLimit(
+        "public-rate", limit=form.submission_limit, window=form.submission_window_minutes * 60
+    )
+
+
+def _minutes_text(minutes: int) -> str:
+    """ "10 minutes", "a minute", "an hour", "3 hours", "90 minutes"."""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "an hour" if hours == 1 else f"{hours} hours"
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +49,8 @@ def public_form(request: HttpRequest, slug: str):
     if request.method == "POST":
         public = PublicForm(request.POST, form=form)
         # Refused input does not count: a person fixing typos is not a spammer.
-        if (public.is_spam or public.is_valid()) and SUBMISSION_RATE.hit(_rate_key(form, request)):
+        if (public.is_spam or public.is_valid()) and _form_rate(form).hit(_rate_key(form, request)):
+            context["wait"] = _minutes_text(form.submission_window_minutes)
             return render(request, "automation/public/rate_limited.html", context, status=429)
         if public.is_spam:  # the honeypot is filled: look accepted, save nothing
             return redirect(f"{request.path}?sent=1")
