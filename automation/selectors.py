@@ -1,9 +1,12 @@
-"""Reads that are more than a one-line query: the free slots of a calendar."""
+"""Reads that are more than a one-line query: the free slots of a calendar, the appointment a
+run was started by, and what became of an appointment's payments."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
@@ -71,3 +74,49 @@ def slot_is_offered(calendar: Calendar, starts_at: dt.datetime, *, now=None) -> 
     if not (today <= local.date() < today + dt.timedelta(days=BOOKING_DAYS)) or starts_at <= now:
         return False
     return local in _day_slots(calendar, local.date(), calendar.availability.all())
+
+
+# The causes of the appointment triggers (automation/services/calendars.py).
+APPOINTMENT_CAUSES = ("appointment_booked:", "appointment_status:")
+
+
+def run_appointments(run) -> list[Appointment]:
+    """The appointment whose booking or status change started `run` (none for other runs):
+    a payment the run makes is for it."""
+    cause = getattr(run, "cause", "") or ""
+    if not cause.startswith(APPOINTMENT_CAUSES):
+        return []
+    try:
+        appointment_uuid = uuid.UUID(cause.split(":")[1])
+    except (IndexError, ValueError):
+        return []
+    return list(Appointment.objects.filter(workspace_id=run.workspace_id, uuid=appointment_uuid))
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    label: str
+    payment: Any  # the billing payment the label is about, or None
+    tone: str  # "succeeded", "failed" or "": the badge's colour
+
+
+def appointment_payment(appointment: Appointment) -> PaymentState:
+    """What became of the payments made for an appointment (a workflow's charge, a card on
+    file, a payment link): the latest that succeeded, else the latest attempt. Reads
+    `appointment.payments` (billing's ledger rows; prefetch it for a list)."""
+    payments = list(appointment.payments.all())  # newest first
+    succeeded = [p for p in payments if p.status == p.Status.SUCCEEDED]
+    if succeeded:
+        payment = succeeded[0]
+        charged = appointment.get_payment_status_display()  # "Charged in Full", as billing set
+        if appointment.payment_status == appointment.PaymentStatus.UNPAID:
+            charged = "Charged"
+        refunded = {"refunded": "Refunded", "partially refunded": "Charged, partly refunded"}
+        label = refunded.get(payment.refund_state, charged)
+        return PaymentState(label, payment, "" if label == "Refunded" else "succeeded")
+    if payments:
+        payment = payments[0]
+        if payment.status in (payment.Status.FAILED, payment.Status.CANCELED):
+            return PaymentState("Charge failed", payment, "failed")
+        return PaymentState(payment.get_status_display(), payment, "")
+    return PaymentState(appointment.get_payment_status_display(), None, "")

@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 from django import forms
+from django.utils import timezone
 
 from automation.models import Appointment
 from billing.models import Payment, PaymentLink
@@ -132,7 +133,8 @@ class PaymentLinkForm(ChargeForm):
 
 def booking_label(appointment: Appointment) -> str:
     price = format_amount(appointment.price_amount, appointment.price_currency)
-    return f"{appointment.calendar.name}, {appointment.starts_at:%Y-%m-%d %H:%M} UTC: {price}"
+    starts_at = timezone.localtime(appointment.starts_at)  # the viewer's zone, named
+    return f"{appointment.calendar.name}, {starts_at:%Y-%m-%d %H:%M %Z}: {price}"
 
 
 class RefundForm(AttemptForm):

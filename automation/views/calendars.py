@@ -15,6 +15,7 @@ from automation.calendar_forms import (
     CalendarForm,
     availability_rows,
 )
+from automation.selectors import appointment_payment
 from automation.services.calendars import appointment_status_set, calendar_save
 from portal import perms
 from portal.access import PortalRequest, workspace_view
@@ -75,6 +76,7 @@ def calendar_edit(request: PortalRequest, calendar_uuid=None):
 def appointment_list(request: PortalRequest):
     search = AppointmentSearchForm(request.GET, workspace=request.workspace)
     appointments = request.workspace.appointments.select_related("calendar", "contact")
+    appointments = appointments.prefetch_related("payments")
     if search.is_valid():
         if search.cleaned_data["calendar"]:
             appointments = appointments.filter(calendar__uuid=search.cleaned_data["calendar"])
@@ -82,8 +84,10 @@ def appointment_list(request: PortalRequest):
             appointments = appointments.filter(status=search.cleaned_data["status"])
     filters = request.GET.copy()
     filters.pop("page", None)
+    page = paginate(request, appointments)
     context = {
-        "page": paginate(request, appointments),
+        "page": page,
+        "rows": [(a, appointment_payment(a)) for a in page.object_list],
         "search": search,
         "filters": filters.urlencode(),
     }
@@ -108,5 +112,6 @@ def appointment_detail(request: PortalRequest, appointment_uuid):
         else:
             messages.success(request, "Status saved.")
             return redirect(appointment)
-    context = {"appointment": appointment, "form": form}
+    payment = appointment_payment(appointment)
+    context = {"appointment": appointment, "form": form, "payment": payment}
     return render(request, "automation/calendars/appointment_detail.html", context)

@@ -10,6 +10,7 @@ from automation.actions import fields
 from automation.actions.base import Action as BaseAction
 from automation.actions.base import ActionError
 from automation.actions.stripe_common import connection_for, credentials, dry_run, stripe_errors
+from automation.selectors import run_appointments
 from billing.models import Payment
 from billing.services.charges import ChargeError, charge_off_session
 from billing.services.links import payment_link_for_step
@@ -92,6 +93,8 @@ class Action(BaseAction):
                     source=Payment.Source.WORKFLOW,
                     origin=ctx.idempotency_key,
                     actor=ctx.actor,
+                    # A run started by a booking charges for it: the appointment shows it.
+                    appointments=run_appointments(ctx.run),
                 )
         except ChargeError as declined:
             if declined.needs_customer:
@@ -139,6 +142,7 @@ def _needs_customer(inputs, ctx, payer, amount, currency, description, reason: s
             currency=currency,
             description=description,
             origin=ctx.idempotency_key,
+            appointments=run_appointments(ctx.run),
             actor=ctx.actor,
         )
         raise ActionError(

@@ -75,7 +75,7 @@ def test_booking_a_slot_saves_the_appointment_and_the_contact(client, calendar, 
     contact = Contact.objects.get(workspace=workspace)
     assert appointment.contact == contact and contact.name == "Jane Cooper"
     done = client.get(response["Location"])
-    assert "You are booked for Monday, January 7, 2030 at 09:30 (America/New_York)" in done.text
+    assert "You are booked for Monday, January 7, 2030 at 09:30 EST (America/New_York)" in done.text
 
 
 @time_machine.travel(MONDAY_8AM, tick=False)
