@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from automation.views import runs, workflows
+from automation.views import portable, runs, workflows
 
 WF = "<uuid:workflow_uuid>/"
 STEP = WF + "steps/<slug:step_key>/"
@@ -17,6 +17,9 @@ urlpatterns = [
     path(WF + "rename/", workflows.workflow_rename, name="workflow_rename"),
     path(WF + "duplicate/", workflows.workflow_duplicate, name="workflow_duplicate"),
     path(WF + "delete/", workflows.workflow_delete, name="workflow_delete"),
+    path("import/", portable.workflow_import, name="workflow_import"),
+    path(WF + "copy/", portable.workflow_copy, name="workflow_copy"),
+    path(WF + "export/", portable.workflow_export, name="workflow_export"),
     path(WF + "publish/", workflows.workflow_publish, name="workflow_publish"),
     path(WF + "trigger/", workflows.workflow_trigger, name="workflow_trigger"),
     path(WF + "steps/add/", workflows.step_add, name="workflow_step_add"),

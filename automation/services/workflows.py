@@ -18,6 +18,7 @@ from automation import definition as tree
 from automation import registry
 from automation.actions import safety
 from automation.models import Run, Workflow, WorkflowVersion
+from automation.portable import choices_pending
 from automation.services.runs import run_enqueue
 from automation.variables import variables_in
 from portal.audit import audit_record
@@ -296,6 +297,8 @@ def workflow_problems(workflow: Workflow) -> list[str]:
     else:
         trigger_class = registry.trigger(trigger["type"])
         problems += trigger_class.publish_problems(trigger.get("config") or {}, workflow)
+    # What a copy from another workspace (or an import) left for the member to choose.
+    problems += choices_pending(definition)
     steps = [placed.step for placed in tree.steps_walk(definition)]
     if not steps:
         problems.append("Add at least one action.")
