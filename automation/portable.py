@@ -105,7 +105,7 @@ def choices_pending(definition: dict | None) -> list[str]:
     if STRIPE_ACCOUNT in found:
         sentences.append(
             f"Choose the Stripe account for {_steps_phrase(found[STRIPE_ACCOUNT])}: the "
-            "workflow was copied from another workspace, whose account it named. Open each "
+            "workflow was brought from another workspace, whose account it named. Open each "
             "and save it with this workspace's account."
         )
     if CUSTOMER in found:
@@ -129,12 +129,12 @@ def choices_pending(definition: dict | None) -> list[str]:
 
 
 def choices_notice(definition: dict | None) -> str:
-    """The builder's notice: 'Choose the Stripe account for steps X, Y; the customer ID of
-    step Z was cleared.' ("" when nothing is left to choose)."""
+    """The builder's notice: 'Brought from another workspace: choose the Stripe account for
+    steps X, Y; the customer ID of step Z was cleared.' ("" when nothing is left to choose)."""
     found = _pending(definition)
     parts = []
     if STRIPE_ACCOUNT in found:
-        parts.append(f"Choose the Stripe account for {_steps_phrase(found[STRIPE_ACCOUNT])}")
+        parts.append(f"choose the Stripe account for {_steps_phrase(found[STRIPE_ACCOUNT])}")
     if CUSTOMER in found:
         parts.append(f"the customer ID of {_steps_phrase(found[CUSTOMER])} was cleared")
     if SECRET in found:
@@ -144,7 +144,7 @@ def choices_notice(definition: dict | None) -> str:
     if not parts:
         return ""
     text = "; ".join(parts)
-    return f"Copied from another workspace. {text[0].upper()}{text[1:]}."
+    return f"Brought from another workspace: {text}."
 
 
 def _cleared(config: dict, *, trigger: bool = False) -> dict:

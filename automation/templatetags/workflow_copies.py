@@ -11,5 +11,5 @@ register = template.Library()
 
 @register.filter
 def copy_choices_notice(definition) -> str:
-    """'Copied from another workspace. Choose the Stripe account for steps X, Y; ...' or ""."""
+    """'Brought from another workspace: choose the Stripe account for steps X, Y; ...' or ""."""
     return choices_notice(definition)

@@ -174,11 +174,11 @@ def test_stripe_accounts_and_customer_ids_are_cleared_and_named_on_the_copys_bui
     assert "cus_AcmeClient42" not in json.dumps(made.definition)
     notice = portable.choices_notice(made.definition)
     assert notice == (
-        "Copied from another workspace. Choose the Stripe account for steps “Charge the lead "
+        "Brought from another workspace: choose the Stripe account for steps “Charge the lead "
         "fee”, “Refund”; the customer ID of step “Charge the lead fee” was cleared."
     )
     html = client.get(made.get_absolute_url()).content.decode()
-    assert "Choose the Stripe account for steps “Charge the lead fee”, “Refund”" in html
+    assert "choose the Stripe account for steps “Charge the lead fee”, “Refund”" in html
     assert "the customer ID of step “Charge the lead fee” was cleared" in html
     assert "Before it can be published or tested" in html
 
@@ -368,7 +368,7 @@ def test_export_then_import_gives_the_same_definition_but_the_cleared_fields(
                        "if_else": {}, "refund": {"connection": "stripe_account"},
                        "send_email": {}}  # fmt: skip
     assert normalized(imported, form, cleared) == normalized(original, lead_form, cleared)
-    assert portable.choices_notice(imported).startswith("Copied from another workspace. Choose")
+    assert portable.choices_notice(imported).startswith("Brought from another workspace: choose")
     assert (made.max_amount_per_charge, made.max_amount_per_day) == (5000, 50000)
     entry = AuditEntry.objects.get(workspace=bright, action=portable.AUDIT_IMPORT)
     assert entry.summary == "Imported Pay per lead from a file (a draft)" and entry.actor == owner
