@@ -242,6 +242,18 @@ def test_a_forged_destination_is_404_and_copies_nothing(
     assert _counts() == before
 
 
+def test_a_destination_asking_two_factor_sign_in_is_not_offered_to_an_unverified_session(
+    workflow, bright, owner, as_user
+):
+    bright.require_two_factor = True
+    bright.save()
+    client = as_user(owner)
+    assert 'value="bright"' not in client.get(_copy_url(workflow)).content.decode()
+    before = _counts()
+    assert client.post(_copy_url(workflow), {"destination": "bright"}).status_code == 404
+    assert _counts() == before
+
+
 def test_an_outsider_cannot_copy_another_workspaces_workflow(workflow, outsider, as_user):
     before = _counts()
     response = as_user(outsider).post(_copy_url(workflow), {"destination": "globex"})
