@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from automation.views import portable, runs, workflows
+from automation.views import portable, runs, versions, workflows
 
 WF = "<uuid:workflow_uuid>/"
 STEP = WF + "steps/<slug:step_key>/"
 RUN = WF + "runs/<uuid:run_uuid>/"
+VERSION = WF + "versions/<uuid:version_uuid>/"
 
 urlpatterns = [
     path("", workflows.workflow_list, name="workflow_list"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path(WF + "copy/", portable.workflow_copy, name="workflow_copy"),
     path(WF + "export/", portable.workflow_export, name="workflow_export"),
     path(WF + "publish/", workflows.workflow_publish, name="workflow_publish"),
+    path(WF + "publish-changes/", versions.publish_changes, name="workflow_publish_changes"),
+    path(WF + "versions/", versions.workflow_versions, name="workflow_versions"),
+    path(VERSION + "restore/", versions.version_restore, name="workflow_version_restore"),
     path(WF + "trigger/", workflows.workflow_trigger, name="workflow_trigger"),
     path(WF + "steps/add/", workflows.step_add, name="workflow_step_add"),
     path(STEP, workflows.step_edit, name="workflow_step"),

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from automation.models import Run
+from automation.models import Run, WorkflowVersion
 from automation.services.workflows import step_add, trigger_set, workflow_create
 from billing.models import Payment, PaymentLink
 from integrations.services import connection_create_from_key
@@ -88,6 +88,9 @@ PAGES = {
     "workflow_export": (perms.WORKFLOW_EDIT, "workflow", 200, 405),
     "workflow_import": (perms.WORKFLOW_EDIT, None, 200, 200),
     "workflow_publish": (perms.WORKFLOW_PUBLISH, "workflow", 405, 302),
+    "workflow_publish_changes": (perms.WORKFLOW_PUBLISH, "workflow", 405, 302),
+    "workflow_versions": (perms.WORKFLOW_EDIT, "workflow", 200, 405),
+    "workflow_version_restore": (perms.WORKFLOW_EDIT, "version", 200, 302),
     "workflow_trigger": (perms.WORKFLOW_EDIT, "workflow", 200, 302),
     "workflow_step_add": (perms.WORKFLOW_EDIT, "workflow", 200, 302),
     "workflow_step": (perms.WORKFLOW_EDIT, "step", 200, 200),
@@ -158,6 +161,7 @@ def _objects(workspace, org_units, staff, sandbox):
         "workflow": ("workflow_uuid", (workflow := _workflow(workspace)).uuid),
         "step": ("step", {"workflow_uuid": workflow.uuid, "step_key": "filter"}),
         "run": ("run", {"workflow_uuid": workflow.uuid, "run_uuid": _failed_run(workflow).uuid}),
+        "version": ("version", {"workflow_uuid": workflow.uuid, "version_uuid": _v1(workflow)}),
         **_invoice_objects(workspace, org_units, staff),
         "payment": ("payment_uuid", _payment(workspace, connection).uuid),
         "payment_link": ("link_uuid", _payment_link(workspace, connection).uuid),
@@ -223,6 +227,14 @@ def _workflow(workspace):
     trigger_set(workflow=workflow, type="manual", config={})
     step_add(workflow=workflow, type="filter")
     return workflow
+
+
+def _v1(workflow):
+    """A version 1 with no steps (the draft has one since): restoring it changes the draft."""
+    definition = {**workflow.definition, "steps": []}
+    return WorkflowVersion.objects.create(
+        workflow=workflow, number=1, trigger_type="manual", definition=definition
+    ).uuid
 
 
 def _failed_run(workflow):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.conf import settings as django_settings  # WorkflowVersion has a field `settings`
 from django.db import models
 from django.urls import reverse
 
@@ -69,6 +70,16 @@ class WorkflowVersion(models.Model):
     definition = models.JSONField()
     settings = models.JSONField(default=dict)
     trigger_type = models.CharField(max_length=60, db_index=True)
+    # Who published it (None: a command, or a member since deleted) and what it changed from
+    # the version before, one line per change (automation.versions), as they saw it then.
+    published_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    summary = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -79,6 +90,12 @@ class WorkflowVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow} v{self.number}"
+
+    def get_absolute_url(self) -> str:
+        """Its row in the workflow's version history."""
+        workflow = self.workflow
+        url = reverse("workflow_versions", args=[workflow.workspace.slug, workflow.uuid])
+        return f"{url}#v{self.number}"
 
 
 class Run(models.Model):

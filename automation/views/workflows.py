@@ -23,6 +23,7 @@ from automation import registry
 from automation.definition import branches_of, step_find, steps_of
 from automation.models import Run, Workflow
 from automation.services import workflows as services
+from automation.views.versions import publish_state
 from automation.workflow_forms import (
     PublishForm,
     SafetySettingsForm,
@@ -104,7 +105,7 @@ def _render_builder(request: PortalRequest, workflow: Workflow, panel: str = "",
             workflow, steps_of(workflow.definition), context.get("step", {}).get("key", "")
         ),  # fmt: skip
         "panel": panel,
-        "can_publish": perms.WORKFLOW_PUBLISH in request.workspace_perms,
+        **publish_state(request, workflow),
         "tab": "builder",
         **context,
     }
