@@ -191,6 +191,8 @@ def _form_out(form: Form, ref: str) -> dict:
         "intro": form.intro,
         "success_message": form.success_message,
         "is_active": form.is_active,
+        "submission_limit": form.submission_limit,
+        "submission_window_minutes": form.submission_window_minutes,
         "fields": [
             {
                 "label": f.label,
@@ -417,6 +419,10 @@ def _form_problems(item: dict) -> list[str]:
     problems = _text_problem(item, "name", 120) + _text_problem(item, "slug", 60)
     problems += _text_problem(item, "intro", 5000, blank=True)
     problems += _text_problem(item, "success_message", 300, blank=True)
+    for name, most in (("submission_limit", 1000), ("submission_window_minutes", 24 * 60)):
+        value = item.get(name, 1)  # absent: the form's default
+        if not (_is_int(value) and 1 <= value <= most):
+            problems.append(f"its {name} must be a whole number from 1 to {most}.")
     fields = item.get("fields")
     if not isinstance(fields, list) or not 0 < len(fields) <= MAX_FIELDS:
         return problems + [f"its fields must be a list of 1 to {MAX_FIELDS}."]
@@ -591,6 +597,9 @@ def _form_create(workspace: Workspace, item: dict) -> Form:
                 slug=_free_slug(Form, item["slug"], "form"), intro=item.get("intro", ""),
                 is_active=bool(item.get("is_active", True)))  # fmt: skip
     form.success_message = item.get("success_message") or form.success_message
+    for name in ("submission_limit", "submission_window_minutes"):
+        if name in item:
+            setattr(form, name, item[name])
     form.full_clean(exclude=["workspace"], validate_constraints=False)
     form.save()
     FormField.objects.bulk_create(

@@ -59,7 +59,8 @@ def bright_connection(bright):
 @pytest.fixture
 def lead_form(workspace):
     form = FormFactory(workspace=workspace, name="Lead form", slug="acme-lead-form",
-                       intro="Tell us about you")  # fmt: skip
+                       intro="Tell us about you", submission_limit=3,
+                       submission_window_minutes=60)  # fmt: skip
     contact = ContactFactory(workspace=workspace, email="jane.lead@example.com")
     SubmissionFactory(form=form, contact=contact, data={"email": "jane.lead@example.com"})
     return form
@@ -125,6 +126,7 @@ def test_the_copy_is_a_draft_in_the_destination_with_its_form_and_not_its_submis
     form = Form.objects.get(workspace=bright)
     assert form.slug == "acme-lead-form-2" and form.name == "Lead form"
     assert form.intro == "Tell us about you"
+    assert (form.submission_limit, form.submission_window_minutes) == (3, 60)
     assert [(f.key, f.kind, f.required) for f in form.fields.all()] == [
         (f.key, f.kind, f.required) for f in lead_form.fields.all()
     ]
@@ -463,6 +465,10 @@ BAD_FILES = {
     "a form without an e-mail field": (
         lambda w: _with(w, lambda d: d["forms"][0].update(fields=d["forms"][0]["fields"][:1])),
         "Form “Lead form”: it needs a required e-mail field mapped to the contact's e-mail.",
+    ),
+    "a form's submission limit out of range": (
+        lambda w: _with(w, lambda d: d["forms"][0].update(submission_limit=0)),
+        "Form “Lead form”: its submission_limit must be a whole number from 1 to 1000.",
     ),
     "bad safety settings": (
         lambda w: _with(w, lambda d: d["workflow"]["settings"].update(max_amount_per_day=-5)),
