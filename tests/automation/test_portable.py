@@ -280,6 +280,8 @@ def test_the_copy_is_audited_in_both_workspaces(workflow, workspace, bright, own
     assert target.summary == "Copied Pay per lead from Acme as Pay per lead (copy) (a draft)"
     assert target.changes["forms_copied"]["after"] == "Lead form"
     assert "stripe_account" in target.changes["to_choose"]["after"]
+    log = as_user(owner).get(reverse("audit_log", args=["bright"])).content.decode()
+    assert "Workflow copied between workspaces" in log  # the audit log names it
 
 
 def test_a_trigger_with_its_own_endpoint_is_copied_without_its_signing_secret(
