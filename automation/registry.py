@@ -42,6 +42,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "stripe_refund": ("Stripe refund", "automation.actions.stripe_refund.Action"),
     "filter": ("Filter (stop unless)", "automation.actions.filter.Action"),
     "if_else": ("If / else", "automation.actions.if_else.Action"),
+    "wait": ("Wait", "automation.actions.wait.Action"),
     "send_email": ("Send e-mail", "automation.actions.send_email.Action"),
     "update_contact": ("Update contact field", "automation.actions.update_contact.Action"),
 }

@@ -35,4 +35,6 @@ urlpatterns = [
     path(WF + "runs/", runs.run_list, name="run_list"),
     path(RUN, runs.run_detail, name="run_detail"),
     path(RUN + "retry/", runs.run_retry, name="run_retry"),
+    path(RUN + "retry-now/", runs.run_retry_now, name="run_retry_now"),
+    path(RUN + "cancel/", runs.run_cancel_confirm, name="run_cancel"),
 ]

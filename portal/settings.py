@@ -255,9 +255,11 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 # Seconds between the attempts of a step that failed with RATE_LIMITED or PROVIDER_ERROR
-# (same idempotency key every time); after the last one the run fails and can be retried.
+# (same idempotency key every time): 30 s, 2 min, 10 min, 1 h, 6 h. No worker waits them out:
+# the run is set aside until then. After the last one the run fails and can be retried.
 WORKFLOW_RETRY_DELAYS = [
-    float(s) for s in env.list("WORKFLOW_RETRY_DELAYS", default=["1", "2", "4", "8", "16"])
+    float(s)
+    for s in env.list("WORKFLOW_RETRY_DELAYS", default=["30", "120", "600", "3600", "21600"])
 ]
 
 CACHES = {

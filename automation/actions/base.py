@@ -34,6 +34,15 @@ class StopRun(Exception):
         self.message = message
 
 
+class WaitUntil(Exception):
+    """The step is not done before `at`: the engine sets the run aside, holding no worker and
+    no lock, and executes the step again once `at` has passed (the Wait action)."""
+
+    def __init__(self, at):
+        super().__init__(f"waiting until {at.isoformat()}")
+        self.at = at
+
+
 @dataclass(frozen=True)
 class ActionContext:
     """What `execute` may know besides its inputs."""
@@ -50,6 +59,8 @@ class ActionContext:
     test_run: bool = False
     settings: dict = dataclasses.field(default_factory=dict)  # the workflow's safety settings
     config: dict = dataclasses.field(default_factory=dict)  # the step's settings, unresolved
+    # When the step's first attempt started: the same on every attempt and after a wait.
+    started_at: Any = None
 
     @property
     def actor(self) -> str:

@@ -105,9 +105,11 @@ class Run(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         RETRYING = "retrying", "Waiting to retry"
+        WAITING = "waiting", "Waiting"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         STOPPED = "stopped", "Stopped by a filter"
+        CANCELLED = "cancelled", "Cancelled"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="runs")
@@ -132,7 +134,10 @@ class Run(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # While RETRYING (a step's next attempt) or WAITING (a Wait step): when a worker takes the
+    # run again. No worker and no lock is held meanwhile; a django-q2 ONCE schedule and the
+    # every-minute sweep (services.runs) enqueue it once due.
+    resume_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -146,6 +151,7 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["workflow", "status"]),
             models.Index(fields=["workflow", "created_at", "id"]),  # the history, newest first
+            models.Index(fields=["status", "resume_at"]),  # the sweep of due runs
         ]
 
     def __str__(self) -> str:
@@ -165,10 +171,12 @@ class StepRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         RETRYING = "retrying", "Waiting to retry"
+        WAITING = "waiting", "Waiting"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         STOPPED = "stopped", "Stopped the run"
         SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
     step_key = models.CharField(max_length=80)
@@ -187,6 +195,10 @@ class StepRun(models.Model):
     # Whether the last failure's outcome at Stripe is unknown (429, 5xx, a timeout, a 409, a
     # crash): a retry must then send the same key, which gets Stripe's answer, not a new charge.
     error_retryable = models.BooleanField(default=False)
+    # The automatic retries scheduled since the step last started afresh (the index into
+    # WORKFLOW_RETRY_DELAYS), and when the first of them failed: "after 6 attempts over 7 h".
+    auto_retries = models.PositiveIntegerField(default=0)
+    retrying_since = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

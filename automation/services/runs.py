@@ -1,4 +1,4 @@
-"""Starting runs when triggers fire, and retrying them."""
+"""Starting runs when triggers fire, setting them aside until a time, retrying, cancelling."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from automation import registry
@@ -124,7 +126,9 @@ def run_retry_from_failed(*, run: Run) -> Run:
                     run_uuid=locked.uuid, step_key=step.step_key, generation=step.generation
                 )
             step.status = StepRun.Status.RETRYING
-            step.save(update_fields=["status", "generation", "idempotency_key"])
+            step.auto_retries, step.retrying_since = 0, None  # a fresh round of backoff
+            step.save(update_fields=["status", "generation", "idempotency_key", "auto_retries",
+                                     "retrying_since"])  # fmt: skip
         locked.status = Run.Status.QUEUED
         locked.error_code = locked.error_message = ""
         locked.finished_at = None
@@ -135,24 +139,99 @@ def run_retry_from_failed(*, run: Run) -> Run:
 
 # A queued run nobody claimed for this long lost its task (a Redis broker keeps no copy).
 LOST_AFTER = timedelta(minutes=2)
+ASIDE = (Run.Status.RETRYING, Run.Status.WAITING)  # waiting for `resume_at`, held by no one
+CANCELLABLE = (Run.Status.QUEUED, Run.Status.RUNNING, *ASIDE)
 
 
 def runs_resume_stale() -> int:
-    """Enqueue again the runs whose worker died or whose task was lost; returns how many.
+    """Enqueue again the runs whose worker died or whose task was lost, and the runs set aside
+    whose time has come (should their wake-up schedule have been lost); returns how many.
 
     Scheduled every minute. Safe at any time: a run is executed by whoever claims it, and a
-    claim only succeeds on a run nobody is executing.
+    claim only succeeds on a run nobody is executing and whose `resume_at` has passed.
     """
     now = timezone.now()
     stale = Run.objects.filter(
         Q(status=Run.Status.RUNNING, claimed_at__lt=now - stale_after())
-        | Q(status__in=[Run.Status.QUEUED, Run.Status.RETRYING], claimed_at__isnull=True,
-            created_at__lt=now - LOST_AFTER)
+        | Q(status=Run.Status.QUEUED, claimed_at__isnull=True, created_at__lt=now - LOST_AFTER)
         | Q(status=Run.Status.QUEUED, claimed_at__lt=now - LOST_AFTER)
-    )  # fmt: skip
+        | Q(status__in=ASIDE, resume_at__lte=now)
+        | Q(status__in=ASIDE, resume_at__isnull=True)
+    )
     count = 0
     for run in stale.only("pk"):
         logger.warning("resuming run %s", run.pk)
         run_enqueue(run)
         count += 1
     return count
+
+
+def _wake_name(run: Run) -> str:
+    return f"Resume workflow run {run.uuid}"
+
+
+def run_suspend(*, run: Run, status: str, resume_at) -> bool:
+    """Set a run this worker holds aside until `resume_at` (RETRYING or WAITING), releasing
+    its claim, and make sure a worker takes it up then: a django-q2 ONCE schedule (durable,
+    in the database; the cluster looks every 30 s), with `runs_resume_stale` behind it.
+    False when the run is no longer ours (cancelled meanwhile): its waiting step is settled."""
+    with transaction.atomic():
+        moved = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+            status=status, resume_at=resume_at, claimed_at=None
+        )
+        if moved:
+            Schedule.objects.filter(name=_wake_name(run)).delete()
+            Schedule.objects.create(
+                name=_wake_name(run), func="automation.tasks.execute_run", args=repr(run.pk),
+                schedule_type=Schedule.ONCE, repeats=-1, next_run=resume_at,
+                cluster=Conf.CLUSTER_NAME,
+            )  # fmt: skip
+    if not moved:
+        steps_settle_cancelled(run=run)
+    return bool(moved)
+
+
+def steps_settle_cancelled(*, run: Run) -> None:
+    """A cancelled run's steps still waiting (for a retry, a time) end as cancelled, which also
+    ends a charging step's hold on the daily maximum."""
+    StepRun.objects.filter(
+        run=run, run__status=Run.Status.CANCELLED,
+        status__in=[StepRun.Status.RETRYING, StepRun.Status.WAITING],
+    ).update(status=StepRun.Status.CANCELLED, finished_at=timezone.now())  # fmt: skip
+
+
+def run_resume_now(*, run: Run) -> bool:
+    """ "Retry now": a run waiting to retry is due at once and enqueued. Pressing it twice, or
+    after a worker took the run, changes nothing (False): the claim decides who executes."""
+    with transaction.atomic():
+        moved = Run.objects.filter(pk=run.pk, status=Run.Status.RETRYING).update(
+            resume_at=timezone.now()
+        )
+        if moved:
+            run_enqueue(run)
+    return bool(moved)
+
+
+def run_cancel(*, run: Run, by: str = "") -> bool:
+    """Cancel a run that has not finished: it never executes another step (a step already
+    at Stripe finishes; the engine stops before the next). False if it had finished."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Run.objects.filter(pk=run.pk, status__in=CANCELLABLE).update(
+            status=Run.Status.CANCELLED, resume_at=None, claimed_at=None, finished_at=now,
+            error_code="", error_message=f"Cancelled{f' by {by}' if by else ''}.",
+        )  # fmt: skip
+        if moved:
+            steps_settle_cancelled(run=run)
+            Schedule.objects.filter(name=_wake_name(run)).delete()
+    return bool(moved)
+
+
+def runs_set_aside(workflow: Workflow):
+    """The workflow's runs waiting for a time (a Wait step or a retry's backoff)."""
+    return workflow.runs.filter(status__in=ASIDE)
+
+
+def runs_cancel_waiting(*, workflow: Workflow, by: str = "") -> int:
+    """Cancel every run of the workflow that waits for a time; returns how many."""
+    return sum(run_cancel(run=run, by=by) for run in runs_set_aside(workflow).only("pk", "uuid"))

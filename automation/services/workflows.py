@@ -18,7 +18,7 @@ from automation import registry, versions
 from automation.actions import safety
 from automation.models import Run, Workflow, WorkflowVersion
 from automation.portable import choices_pending
-from automation.services.runs import run_enqueue
+from automation.services.runs import run_enqueue, runs_cancel_waiting
 from automation.variables import variables_in
 from portal.audit import audit_record
 from portal.models import AuditEntry
@@ -545,10 +545,13 @@ def version_history(workflow: Workflow) -> list[dict]:
     return history
 
 
-def workflow_unpublish(*, workflow: Workflow, actor=None, address: str | None = None) -> Workflow:
-    """Stop starting runs (runs in flight finish). The last version stays, for history.
-    `actor` and `address` are who did it, for the audit trail, which records it only when the
-    workflow was published."""
+def workflow_unpublish(
+    *, workflow: Workflow, cancel_waiting: bool = False, actor=None, address: str | None = None
+) -> Workflow:
+    """Stop starting runs. Runs in flight finish, and so do the runs waiting (on a Wait step
+    or for a retry) unless `cancel_waiting`, which cancels them in the same transaction. The
+    last version stays, for history. `actor` and `address` are who did it, for the audit
+    trail, which records it only when the workflow was published."""
     with transaction.atomic():
         locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
         before = locked.status
@@ -564,6 +567,9 @@ def workflow_unpublish(*, workflow: Workflow, actor=None, address: str | None = 
                 before=before,
                 after=locked.status,
             )
+        if cancel_waiting:
+            by = actor.get_username() if actor is not None else ""
+            runs_cancel_waiting(workflow=locked, by=by)
     workflow.status = locked.status
     return workflow
 

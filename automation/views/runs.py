@@ -1,4 +1,5 @@
-"""Enrollment history: a workflow's runs, one run's step timeline, retrying a failed run."""
+"""Enrollment history: a workflow's runs, one run's step timeline, retrying a failed run,
+retrying a run now instead of at its next attempt, cancelling a run."""
 
 from __future__ import annotations
 
@@ -8,19 +9,24 @@ import re
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from automation.definition import branches_of, steps_of
 from automation.models import Run, StepRun, Workflow
-from automation.services.runs import run_retry_from_failed
+from automation.services.runs import (
+    CANCELLABLE,
+    run_cancel,
+    run_resume_now,
+    run_retry_from_failed,
+)
 from automation.workflow_forms import RunFilterForm
 from portal import perms
 from portal.access import PortalRequest, workspace_view
 from portal.pagination import paginate
 
 STRIPE_ID = re.compile(r"^(pi|ch|cus|re|py|pm)_[A-Za-z0-9_]+$")
-LIVE = {Run.Status.QUEUED, Run.Status.RUNNING, Run.Status.RETRYING}
+LIVE = {Run.Status.QUEUED, Run.Status.RUNNING, Run.Status.RETRYING, Run.Status.WAITING}
 
 
 def stripe_ids(value) -> list[str]:
@@ -93,6 +99,7 @@ def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
     started = {item["row"].step_key: item["row"] for item in steps}
     context = {**_header(request, workflow), "run": run, "steps": steps, "live": live,
                "to_come": _to_come(run, started) if live else [],
+               "cancellable": run.status in CANCELLABLE,
                "trigger_json": _json(run.trigger)}  # fmt: skip
     template = "automation/runs/detail.html" + ("#live" if request.htmx else "")
     return render(request, template, context)
@@ -164,3 +171,34 @@ def run_retry(request: PortalRequest, workflow_uuid, run_uuid):
     else:
         messages.success(request, "Retrying from the failed step.")
     return redirect(run)
+
+
+@workspace_view(perms.WORKFLOW_EDIT)
+@require_POST
+def run_retry_now(request: PortalRequest, workflow_uuid, run_uuid):
+    """ "Retry now": the run waiting to retry makes its next attempt at once. Pressed twice,
+    or after a worker took the run, it says so and changes nothing."""
+    workflow = _workflow(request, workflow_uuid)
+    run = get_object_or_404(workflow.runs, uuid=run_uuid)
+    if run_resume_now(run=run):
+        messages.success(request, "Retrying now.")
+    else:
+        messages.info(request, "The run is not waiting to retry any more: a worker has it.")
+    return redirect(run)
+
+
+@workspace_view(perms.WORKFLOW_EDIT)
+@require_http_methods(["GET", "POST"])
+def run_cancel_confirm(request: PortalRequest, workflow_uuid, run_uuid):
+    """Cancel a run that has not finished, after a confirmation page: it executes no other
+    step."""
+    workflow = _workflow(request, workflow_uuid)
+    run = get_object_or_404(workflow.runs.select_related("contact"), uuid=run_uuid)
+    if request.method == "POST":
+        if run_cancel(run=run, by=request.user.get_username()):
+            messages.success(request, "Run cancelled: it executes no other step.")
+        else:
+            messages.info(request, "The run had finished; nothing was cancelled.")
+        return redirect(run)
+    context = {**_header(request, workflow), "run": run, "cancellable": run.status in CANCELLABLE}
+    return render(request, "automation/runs/cancel.html", context)

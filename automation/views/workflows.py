@@ -23,6 +23,7 @@ from automation import registry
 from automation.definition import branches_of, step_find, steps_of
 from automation.models import Run, Workflow
 from automation.services import workflows as services
+from automation.services.runs import runs_set_aside
 from automation.views.versions import publish_state
 from automation.workflow_forms import (
     PublishForm,
@@ -204,8 +205,15 @@ def workflow_publish(request: PortalRequest, workflow_uuid):
     form = PublishForm(request.POST)
     form.is_valid()
     if not form.cleaned_data.get("published"):
-        services.workflow_unpublish(workflow=workflow, **audit_by(request))
-        messages.success(request, "Unpublished: the workflow starts no new runs.")
+        waiting = runs_set_aside(workflow).count()
+        if waiting and not request.POST.get("confirmed"):
+            context = {"workflow": workflow, "waiting": waiting}
+            return render(request, "automation/workflows/unpublish.html", context)
+        cancel = bool(request.POST.get("cancel_waiting"))
+        services.workflow_unpublish(workflow=workflow, cancel_waiting=cancel, **audit_by(request))
+        runs = f"Its {waiting} waiting run{'s' if waiting != 1 else ''}"
+        note = (f" {runs} cancelled." if cancel else f" {runs} will finish.") if waiting else ""
+        messages.success(request, "Unpublished: the workflow starts no new runs." + note)
         return redirect(workflow)
     try:
         version = services.workflow_publish(workflow=workflow, **audit_by(request))
