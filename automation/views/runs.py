@@ -86,7 +86,8 @@ def run_list(request: PortalRequest, workflow_uuid):
 @vary_on_headers("HX-Request")
 def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
     """One run: its steps with inputs, outputs, errors, attempts, timing and Stripe ids. While
-    it is not finished, the page polls its `live` partial every second."""
+    it is not finished, the page polls its `live` partial every second (every 10 s while the
+    run is set aside until a time)."""
     workflow = _workflow(request, workflow_uuid)
     runs = workflow.runs.select_related("contact", "version", "started_by")
     run = get_object_or_404(runs, uuid=run_uuid)
@@ -100,6 +101,8 @@ def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
     context = {**_header(request, workflow), "run": run, "steps": steps, "live": live,
                "to_come": _to_come(run, started) if live else [],
                "cancellable": run.status in CANCELLABLE,
+               # A run set aside for hours need not be asked about every second.
+               "poll": "10s" if run.status in (Run.Status.RETRYING, Run.Status.WAITING) else "1s",
                "trigger_json": _json(run.trigger)}  # fmt: skip
     template = "automation/runs/detail.html" + ("#live" if request.htmx else "")
     return render(request, template, context)

@@ -3,7 +3,7 @@ of sleeping in the worker: the run holds no claim, a durable schedule wakes it, 
 sends the same key and inputs, and after the last one the run fails saying so.
 
 Time is moved with time-machine; the worker is django-q2's sync mode (the real-worker tests are
-in test_durable_retries_worker.py)."""
+at the end of this file)."""
 
 from __future__ import annotations
 
@@ -311,3 +311,85 @@ def test_unpublishing_leaves_waiting_runs_to_finish_unless_asked_to_cancel_them(
     expected = "cancelled" if cancel else "retrying"
     assert Run.objects.get(pk=retrying.pk).status == expected
     assert ("Its 1 waiting run cancelled." if cancel else "Its 1 waiting run will finish.") in said
+
+
+# --- real workers: a run in backoff holds none of them -----------------------------------------
+
+
+def _create_customer_step(connection) -> dict:
+    config = {"connection": str(connection.uuid), "name": "{{ contact.name }}",
+              "email": "{{ contact.email }}", "phone": ""}  # fmt: skip
+    return {"key": "customer", "type": "stripe_create_customer", "name": "Customer",
+            "config": config}  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_429_storm_leaves_the_two_workers_free_for_another_workflow(
+    sandbox, workspace, monkeypatch, settings
+):
+    """50 runs of one workflow get 429 after 429; with two worker processes, the runs of
+    another workflow finish while the storm lasts (a sleeping retry would hold both), and the
+    storm's runs, retried once Stripe is back, each make their customer once."""
+    import uuid as uuid_module
+
+    from django_q.conf import Conf
+
+    from automation.services.runs import runs_start_for_trigger
+    from integrations.services import connection_create_from_key
+    from tests.automation.test_worker import Worker, _wait
+    from tests.conftest import saved_customer
+
+    secret, publishable, _ = sandbox.new_account(name="Acme Dental")
+    conn = connection_create_from_key(workspace=workspace, secret_key=secret,
+                                      publishable_key=publishable)  # fmt: skip
+    stripe = sandbox.client(secret)
+    payer = ContactFactory(workspace=workspace, stripe_customer_id=saved_customer(stripe))
+    storm = publish(workspace, [_create_customer_step(conn)], name="Storm")
+    other = publish(workspace, [charge_step(conn)], name="Other")
+    leads = [ContactFactory(workspace=workspace, email=f"lead{n}@example.com") for n in range(50)]
+    sandbox.control.inject_fault(method="POST", path="/v1/customers", kind="429", count=100_000)
+    queue = f"storm-{uuid_module.uuid4().hex[:8]}"
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", queue)
+
+    def fire(workflow, contact, cause):
+        (run,) = runs_start_for_trigger(
+            workspace=workspace, trigger_type="manual", trigger={"type": "manual"},
+            cause=cause, contact=contact, only_workflow=workflow,
+        )  # fmt: skip
+        return run
+
+    worker = Worker(sandbox.url, queue, processes=2)
+    worker.env["WORKFLOW_RETRY_DELAYS"] = "600,600"
+    worker.start()
+    try:
+        storm_runs = [fire(storm, lead, f"storm:{n}") for n, lead in enumerate(leads)]
+        _wait(lambda: Run.objects.filter(workflow=storm, status="retrying").count() >= 10, 60,
+              "the storm to begin")  # fmt: skip
+        other_runs = [fire(other, payer, f"other:{n}") for n in range(5)]
+        _wait(lambda: Run.objects.filter(workflow=other, status="succeeded").count() == 5, 60,
+              "the other workflow's runs to finish during the storm")  # fmt: skip
+        storm_states = set(Run.objects.filter(workflow=storm).values_list("status", flat=True))
+        assert storm_states <= {"queued", "running", "retrying"}  # the storm lasts
+        _wait(lambda: Run.objects.filter(workflow=storm, status="retrying").count() == 50, 60,
+              "every storm run to be set aside")  # fmt: skip
+        assert not Run.objects.filter(workflow=storm, claimed_at__isnull=False).exists()
+
+        sandbox.control.clear_faults()  # Stripe is back; a member presses Retry now
+        for run in storm_runs:
+            assert run_resume_now(run=run)
+        _wait(lambda: Run.objects.filter(workflow=storm, status="succeeded").count() == 50, 90,
+              "the storm's runs to finish once Stripe is back")  # fmt: skip
+    finally:
+        worker.kill()
+    assert len(other_runs) == 5
+    for run in storm_runs:
+        keys = {p["idempotency_key"] for p in
+                sandbox.control.requests(path="/v1/customers", method="POST")
+                if p["idempotency_key"].startswith(f"run:{run.uuid}")}  # fmt: skip
+        assert keys == {f"run:{run.uuid}:step:customer"}
+    made = stripe.v1.customers.list(params={"limit": 100}).data
+    assert sorted(c.email for c in made if c.email.startswith("lead")) == sorted(
+        lead.email for lead in leads
+    )

@@ -2,7 +2,7 @@
 workspace's zone, holding no worker; a time already past goes on at once.
 
 Time is moved with time-machine, the worker is django-q2's sync mode; a real worker stopped
-and restarted during a wait is in test_durable_retries_worker.py."""
+and restarted during a wait is at the end of this file."""
 
 from __future__ import annotations
 
@@ -143,3 +143,50 @@ def test_the_form_needs_the_variable_and_offers_the_workspace_zone(workspace):
     form = ConfigForm(data={"mode": "duration", "length": "-1", "unit": "hours",
                             "time_zone": "UTC"}, workspace=workspace)  # fmt: skip
     assert not form.is_valid() and "length" in form.errors
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_run_waits_across_a_stopped_and_restarted_qcluster(sandbox, workspace, monkeypatch):
+    """The worker that set the run aside is killed; nothing runs it meanwhile; a new cluster,
+    started after the time, resumes it from the schedule in the database."""
+    import time
+    import uuid as uuid_module
+
+    from django.utils import timezone as django_timezone
+    from django_q.conf import Conf
+
+    from automation.services.runs import runs_start_for_trigger
+    from tests.automation.conftest import publish
+    from tests.automation.test_worker import Worker
+    from tests.automation.test_worker import _wait as wait_for
+    from tests.factories import ContactFactory
+
+    contact = ContactFactory(workspace=workspace, email="jane@example.com")
+    note = {"key": "note", "type": "update_contact", "name": "Note",
+            "config": {"field": "custom.reminded", "value": "yes"}}  # fmt: skip
+    publish(workspace, [_wait(mode="until", length=0, until="{{ trigger.when }}"), note])
+    queue = f"wait-{uuid_module.uuid4().hex[:8]}"
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", queue)
+    when = django_timezone.now() + timedelta(seconds=8)
+    first = Worker(sandbox.url, queue).start()
+    try:
+        (run,) = runs_start_for_trigger(
+            workspace=workspace, trigger_type="manual", cause="w:1", contact=contact,
+            trigger={"type": "manual", "when": when.isoformat()},
+        )  # fmt: skip
+        wait_for(lambda: Run.objects.get(pk=run.pk).status == "waiting", 60, "the run to wait")
+    finally:
+        first.kill()
+    time.sleep(max((when - django_timezone.now()).total_seconds(), 0) + 1)
+    assert Run.objects.get(pk=run.pk).status == "waiting"  # no process held or ran it
+    second = Worker(sandbox.url, queue).start()
+    try:
+        # django-q2's scheduler looks at due schedules every 30 s.
+        wait_for(lambda: Run.objects.get(pk=run.pk).status == "succeeded", 90, "the run to resume")
+    finally:
+        second.kill()
+    contact.refresh_from_db()
+    assert contact.custom_fields["reminded"] == "yes"
+    assert Run.objects.get(pk=run.pk).steps.get(step_key="pause").attempts == 1
