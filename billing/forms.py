@@ -7,6 +7,7 @@ click or a resubmitted form is the same attempt, so the services charge (or refu
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from datetime import timedelta
 
 from django import forms
@@ -200,10 +201,20 @@ class LinkFilterForm(forms.Form):
 
 
 class WorkspaceSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zones = sorted(zoneinfo.available_timezones())
+        self.fields["time_zone"].choices = [("", "Not set (first calendar's, else UTC)")] + [
+            (zone, zone.replace("_", " ")) for zone in zones
+        ]
+
     class Meta:
         model = Workspace
-        fields = ["notify_admins_of_payments", "require_two_factor"]
+        fields = ["notify_admins_of_payments", "require_two_factor", "time_zone"]
         labels = {
+            "time_zone": "Time zone",
             "notify_admins_of_payments": "E-mail the owners when a customer pays",
             "require_two_factor": (
                 "Require two-factor sign-in for members who can charge, manage Stripe or manage "
@@ -211,6 +222,10 @@ class WorkspaceSettingsForm(forms.ModelForm):
             ),
         }
         help_texts = {
+            "time_zone": (
+                "The client's zone: a workflow's Wait counts days and reads times written "
+                "without a zone in it. Blank: the zone of the first calendar, else UTC."
+            ),
             "notify_admins_of_payments": "Owners get an e-mail for each payment by link or card.",
             "require_two_factor": (
                 "They are asked to set it up (an authenticator app) before opening any page of "

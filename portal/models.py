@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 import uuid
+import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,6 +24,16 @@ def email_folded(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").casefold()
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name (America/New_York), as zoneinfo knows it."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"“{value}” is not a time zone name such as America/New_York."
+        ) from None
+
+
 class Workspace(models.Model):
     """One client account of the agency; everything a user sees belongs to exactly one."""
 
@@ -34,6 +45,9 @@ class Workspace(models.Model):
     # Members who can charge, manage Stripe or manage the workspace must use two-factor sign-in
     # here (portal.access.get_workspace_for sends them to set it up).
     require_two_factor = models.BooleanField(default=False)
+    # The client's zone: workflows' waits count days and read times written without a zone in
+    # it. Blank: the zone of the workspace's first calendar, else UTC (automation wait action).
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

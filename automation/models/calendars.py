@@ -5,20 +5,10 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from portal.models import Contact, Workspace
-
-
-def validate_time_zone(value: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
-            f"“{value}” is not a time zone name such as America/New_York."
-        ) from None
+from portal.models import Contact, Workspace, validate_time_zone  # noqa: F401 (migrations)
 
 
 class Calendar(models.Model):

@@ -190,3 +190,12 @@ def test_a_run_waits_across_a_stopped_and_restarted_qcluster(sandbox, workspace,
     contact.refresh_from_db()
     assert contact.custom_fields["reminded"] == "yes"
     assert Run.objects.get(pk=run.pk).steps.get(step_key="pause").attempts == 1
+
+
+def test_the_workspaces_own_zone_wins_over_its_calendars(workspace):
+    Calendar.objects.create(workspace=workspace, name="Clinic", slug="clinic-z",
+                            time_zone="Europe/Paris")  # fmt: skip
+    workspace.time_zone = "America/Chicago"
+    workspace.save()
+
+    assert ConfigForm(workspace=workspace).fields["time_zone"].initial == "America/Chicago"

@@ -137,3 +137,20 @@ def test_the_settings_page_turns_owner_emails_off(owner, as_user, workspace):
     client.post(url, {"notify_admins_of_payments": "on"})
     workspace.refresh_from_db()
     assert workspace.notify_admins_of_payments is True
+
+
+def test_the_settings_page_sets_the_workspaces_zone_and_refuses_an_unknown_one(
+    owner, as_user, workspace
+):
+    client = as_user(owner)
+    url = reverse("workspace_settings", args=["acme"])
+    assert 'value="America/New_York"' in client.get(url).text
+
+    refused = client.post(url, {"time_zone": "Mars/Olympus_Mons"})
+    workspace.refresh_from_db()
+    assert refused.status_code == 200 and workspace.time_zone == ""
+    assert "Select a valid choice." in refused.text
+
+    assert client.post(url, {"time_zone": "America/New_York"}).status_code == 302
+    workspace.refresh_from_db()
+    assert workspace.time_zone == "America/New_York"
