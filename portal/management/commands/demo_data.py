@@ -10,13 +10,24 @@ endpoint is registered in the sandbox, at SITE_URL, so its events reach the port
 would: again on every run, the endpoints are brought in line with SITE_URL (a URL of an older
 port is changed, an endpoint the sandbox forgot is registered again, one left over from an
 older database is deleted) and never piled up.
+
+With a connection, the workspace then has what the README's five-minute tour shows, made
+through the product's services against the sandbox as a member's clicks would make it: a
+payout bank account on the Stripe account, calendars with bookings (one paid by the booking
+workflow, one declined by it: a failed run, one paid by hand through a payment link, some not
+paid), waiting reminder runs, a workflow published twice, a charge by hand with a refund,
+invoices in each state and an invoice payer with a saved card, a verified bank account and
+work items to pay. Each piece is looked for first, so a second load makes no row and no
+Stripe object twice.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from urllib.parse import urlparse
+import urllib.request
+from urllib.parse import urlencode, urlparse
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,8 +36,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 
-from automation.demo import demo_automation
-from integrations.gateway.accounts import account_retrieve
+from automation.demo import demo_automation, demo_bookings, demo_lead
+from automation.engine import run_execute
+from automation.models import Run
+from billing.demo import demo_link, demo_link_paid, demo_refunded_charge
+from integrations.gateway.accounts import account_retrieve, bank_accounts_list
 from integrations.gateway.client import Credentials
 from integrations.gateway.customers import customer_create, customer_retrieve, payment_method_attach
 from integrations.gateway.errors import NOT_FOUND, GatewayError
@@ -38,6 +52,7 @@ from integrations.services import (
     webhook_endpoint_for,
     webhook_endpoint_register,
 )
+from invoices.demo import demo_invoices, demo_payer_bank, demo_payer_card, demo_payment_process
 from portal import perms
 from portal.models import Contact, Membership, OrgUnit, Workspace
 from portal.services import builtin_roles_ensure
@@ -58,6 +73,9 @@ CONTACTS = [
      "pm_card_mastercard"),
     ("Priya Patel", "priya.patel@example.com", "+1 555 0103", {"lead_value": "120"}, None),
     ("Tom Becker", "tom.becker@example.com", "", {}, None),
+    # A card that saves but is declined when charged (Stripe's 4000 0000 0000 0341): his
+    # booking's charge fails, a failed run.
+    ("Declan Ross", "declan.ross@example.com", "+1 555 0104", {}, "pm_card_chargeCustomerFail"),
 ]  # fmt: skip
 # The business the agency bills a fee per lead ("Pay per lead"): one Stripe customer with a
 # card on file, fixed in the workflow's charge step. The leads themselves never pay.
@@ -123,7 +141,80 @@ class Command(BaseCommand):
         client = contacts[-1]
         with transaction.atomic():
             demo_automation(acme, connection, client_customer_id=client.stripe_customer_id)
+        if connection is not None:
+            self._payout_bank(connection, secret_key)
+            self._activity(acme, connection, users, units, roles, contacts)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+
+    def _activity(self, acme, connection, users, units, roles, contacts) -> None:
+        """Bookings, runs, payments and invoices, each made once (see the module's docstring)."""
+        by_email = {contact.email: contact for contact in contacts}
+        staff, owner = users["staff@acme.test"], users["owner@agency.test"]
+        bookings = {(a.calendar.slug, a.email): a for a in demo_bookings(acme)}
+        demo_lead(acme)
+        self._execute_runs(acme)  # dev.py's worker starts later; the tour needs them now
+        demo_refunded_charge(
+            workspace=acme, connection=connection, contact=by_email["jane.cooper@example.com"],
+            user=staff, amount=60_00, refund=20_00, description="Teeth whitening kit",
+        )  # fmt: skip
+        for email, paid in (("marcus.lee@example.com", True), ("tom.becker@example.com", False)):
+            link = demo_link(
+                workspace=acme,
+                contact=by_email[email],
+                appointments=[bookings["acme-consultation", email]],
+                user=staff,
+                description="Consultation",
+            )
+            if paid:
+                demo_link_paid(link=link, confirm=self._customer_confirms(connection))
+        payer = users["payer@acme.test"]
+        demo_payment_process(
+            workspace=acme, org_unit=units["/acme/Branch A"], role=roles[perms.INVOICE_PAYER]
+        )
+        card = demo_payer_card(payer=payer, connection=connection)
+        demo_payer_bank(payer=payer, connection=connection)
+        demo_invoices(
+            workspace=acme, contact=contacts[-1], org_unit=units["/acme/Branch A"],
+            payer=payer, card=card, owner=owner,
+        )  # fmt: skip
+
+    def _execute_runs(self, workspace) -> None:
+        """Execute the runs still queued, as the worker would (it finds them done later)."""
+        for run_pk in Run.objects.filter(workspace=workspace, status=Run.Status.QUEUED).values_list(
+            "pk", flat=True
+        ):
+            run_execute(run_pk=run_pk)
+
+    def _customer_confirms(self, connection):
+        """The customer's browser on the hosted pay page: Stripe.js confirms the PaymentIntent
+        with their card, the publishable key and the intent's client secret."""
+
+        def confirm(intent_id: str, client_secret: str) -> None:
+            request = urllib.request.Request(
+                f"{settings.STRIPE_API_BASE.rstrip('/')}/v1/payment_intents/{intent_id}/confirm",
+                data=urlencode(
+                    {"payment_method": "pm_card_visa", "client_secret": client_secret}
+                ).encode(),
+                headers={"Authorization": f"Bearer {connection.publishable_key}"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (sandbox)
+                json.load(answer)
+
+        return confirm
+
+    def _payout_bank(self, connection, secret_key: str) -> None:
+        """A payout bank account on the Stripe account (the Stripe page lists it). Stripe's
+        API cannot add one with the account's own key (the account holder does, in Stripe's
+        dashboard): the sandbox's control API stands in for that."""
+        credentials = connection_credentials(connection)
+        if bank_accounts_list(credentials, account_id=connection.account_id):
+            return
+        from stripe_sandbox.control import SandboxControl  # the sandbox is a dev dependency
+
+        SandboxControl(settings.STRIPE_API_BASE).add_external_account(
+            secret_key, bank_name="STRIPE TEST BANK", last4="6789"
+        )
 
     def _user(self, email: str, first: str, last: str):
         user, created = User.objects.get_or_create(
