@@ -142,7 +142,11 @@ TestRunForm.__test__ = False  # not a test class
 
 
 class RunFilterForm(forms.Form):
+    """The enrollment history's filters; `triggers` are the (event type, label) pairs its runs
+    were started by. Dates are days in the viewer's zone."""
+
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Run.Status.choices])
+    trigger = forms.ChoiceField(required=False, label="Trigger")
     since = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -150,3 +154,14 @@ class RunFilterForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
     contact = forms.CharField(required=False, label="Contact", max_length=200)
+
+    def __init__(self, *args, triggers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trigger"].choices = [("", "Any trigger"), *triggers]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end of the period must be on or after its start.")
+        return data

@@ -1,10 +1,13 @@
-"""Enrollment history: a workflow's runs, one run's step timeline, retrying a failed run,
-retrying a run now instead of at its next attempt, cancelling a run."""
+"""Enrollment history: a workflow's runs (with their event, contact and the amount charged,
+filtered by status, trigger, period and contact), one run's step timeline (inputs and outputs
+as tables, amounts in their currency), retrying a failed run, retrying a run now instead of at
+its next attempt, cancelling a run."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter, defaultdict
 
 from django.contrib import messages
 from django.db.models import Q
@@ -12,7 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from automation.definition import branches_of, steps_of
+from automation import registry
+from automation.definition import branches_of, steps_of, steps_walk
 from automation.models import Run, StepRun, Workflow
 from automation.services.runs import (
     CANCELLABLE,
@@ -20,9 +24,11 @@ from automation.services.runs import (
     run_resume_now,
     run_retry_from_failed,
 )
+from automation.views.versions import publish_state
 from automation.workflow_forms import RunFilterForm
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.money import KNOWN_CURRENCIES, format_amount
 from portal.pagination import paginate
 
 STRIPE_ID = re.compile(r"^(pi|ch|cus|re|py|pm)_[A-Za-z0-9_]+$")
@@ -45,36 +51,196 @@ def _workflow(request: PortalRequest, workflow_uuid) -> Workflow:
 
 
 def _header(request: PortalRequest, workflow: Workflow) -> dict:
-    can_publish = perms.WORKFLOW_PUBLISH in request.workspace_perms
-    return {"workflow": workflow, "can_publish": can_publish, "tab": "runs"}
+    """The workflow's header, with its unpublished changes (not needed by an htmx partial)."""
+    if request.htmx:
+        can_publish = perms.WORKFLOW_PUBLISH in request.workspace_perms
+        return {"workflow": workflow, "can_publish": can_publish, "tab": "runs"}
+    return {"workflow": workflow, "tab": "runs", **publish_state(request, workflow)}
 
 
 def _json(value) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 
+# --- what a run shows: its event, the amounts it charged, its values as tables ---------------
+
+# `amount`, `amount_paid`, `amount_refunded` ... (not `amount_in_minor_units`, a yes/no).
+AMOUNT_KEY = re.compile(r"^amount(_[a-z_]+)?$")
+
+
+def event_type(run: Run) -> str:
+    """The event that started the run: a Stripe event as Stripe names it ("charge.succeeded"),
+    else the trigger's key ("form_submitted")."""
+    trigger = run.trigger if isinstance(run.trigger, dict) else {}
+    return str(trigger.get("type") or run.trigger_type)
+
+
+def event_label(event: str) -> str:
+    """An event type as people read it: the portal's own by its label ("Form submitted"), a
+    Stripe event as Stripe names it."""
+    return registry.TRIGGERS[event][0] if event in registry.TRIGGERS else event
+
+
+def _currency(value) -> str:
+    code = value.upper() if isinstance(value, str) else ""
+    return code if code in KNOWN_CURRENCIES else ""
+
+
+def _minor_units(name, value, siblings: dict) -> int | None:
+    """`value` as minor units if it is an amount in them: an integer under an amount key, or
+    digits that the step says are minor units; None otherwise (an amount typed as "49.99")."""
+    if not (isinstance(name, str) and AMOUNT_KEY.match(name)) or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and siblings.get("amount_in_minor_units") is True:
+        return int(value)
+    return None
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def value_rows(data, currency: str = "") -> list[dict]:
+    """A step's inputs or outputs (or a trigger's data) as the rows of a table: nested objects
+    and lists flattened to dotted keys ("customer.address.city", "lines.0.amount"); an amount
+    in minor units is also given in its currency (the `currency` beside it, else the nearest
+    one above it, else `currency`: the step's configured one) as `money`, "75.00 USD"."""
+    rows: list[dict] = []
+    if data not in (None, {}, [], ""):
+        _flatten(data, "", _currency(currency), rows)
+    return rows
+
+
+def _flatten(value, path: str, currency: str, rows: list[dict]) -> None:
+    if isinstance(value, dict) and value:
+        here = _currency(value.get("currency")) or currency
+        items = [(str(name), inner, value) for name, inner in value.items()]
+    elif isinstance(value, list) and value:
+        here, items = currency, [(str(i), inner, {}) for i, inner in enumerate(value)]
+    else:
+        rows.append({"key": path or "value", "value": _text(value), "money": ""})
+        return
+    for name, inner, siblings in items:
+        key = f"{path}.{name}" if path else name
+        if isinstance(inner, dict | list) and inner:
+            _flatten(inner, key, here, rows)
+            continue
+        minor = _minor_units(name, inner, siblings)
+        money = format_amount(minor, here) if minor is not None and here else ""
+        rows.append({"key": key, "value": _text(inner), "money": money})
+
+
+def _is_charge(step: StepRun) -> bool:
+    """A step that took money: it succeeded with a PaymentIntent that succeeded (a test run's
+    "not sent" charge and an intent awaiting the customer took none)."""
+    out = step.outputs if isinstance(step.outputs, dict) else {}
+    return (
+        step.status == StepRun.Status.SUCCEEDED
+        and out.get("status") == "succeeded"
+        and str(out.get("id", "")).startswith("pi_")
+    )
+
+
+def _total(outputs: list[dict]) -> str:
+    """The amounts of these charges' outputs, by currency: "75.00 USD" ("" for none)."""
+    totals: Counter[str] = Counter()
+    for out in outputs:
+        minor, code = _minor_units("amount", out.get("amount"), out), _currency(out.get("currency"))
+        if minor is not None and code:
+            totals[code] += minor
+    return " + ".join(format_amount(minor, code) for code, minor in sorted(totals.items()))
+
+
+def _charged_by_run(runs: list[Run]) -> dict[int, str]:
+    """What each run charged, in one query for the page."""
+    steps = StepRun.objects.filter(
+        run__in=[run.pk for run in runs],
+        status=StepRun.Status.SUCCEEDED,
+        outputs__status="succeeded",
+        outputs__id__startswith="pi_",
+    ).values_list("run_id", "outputs")
+    outputs = defaultdict(list)
+    for run_id, out in steps:
+        outputs[run_id].append(out)
+    return {run_id: _total(outs) for run_id, outs in outputs.items()}
+
+
+# The empty list under a status filter: "No failed runs in this period."
+_NONE_WITH_STATUS = {
+    Run.Status.QUEUED: "queued runs",
+    Run.Status.RUNNING: "runs running",
+    Run.Status.RETRYING: "runs waiting to retry",
+    Run.Status.WAITING: "waiting runs",
+    Run.Status.SUCCEEDED: "succeeded runs",
+    Run.Status.FAILED: "failed runs",
+    Run.Status.STOPPED: "runs stopped by a filter",
+    Run.Status.CANCELLED: "cancelled runs",
+}
+
+
+def _none_found(data: dict) -> str:
+    """What an empty filtered list says, naming the filters ("" when none is set)."""
+    if not any(str(value or "").strip() for value in data.values()):
+        return ""
+    text = "No " + _NONE_WITH_STATUS.get(data.get("status"), "runs")
+    if data.get("trigger"):
+        text += f" started by “{event_label(data['trigger'])}”"
+    if (data.get("contact") or "").strip():
+        text += f" for contacts matching “{data['contact'].strip()}”"
+    if data.get("since") or data.get("until"):
+        text += " in this period"
+    return text + "."
+
+
+def _triggers(workflow: Workflow) -> list[tuple[str, str]]:
+    """The (event type, label) pairs the workflow's runs were started by, for the filter."""
+    pairs = workflow.runs.order_by().values_list("trigger_type", "trigger__type").distinct()
+    events = {str(event or key) for key, event in pairs}
+    return sorted(((event, event_label(event)) for event in events), key=lambda p: p[1].lower())
+
+
+def _filtered(runs, data: dict):
+    if data["status"]:
+        runs = runs.filter(status=data["status"])
+    if data["trigger"]:
+        event = data["trigger"]  # a run whose data names no type goes by its trigger's key
+        without = Q(trigger__type__isnull=True, trigger_type=event)
+        runs = runs.filter(Q(trigger__type=event) | without)
+    if data["since"]:  # days in the viewer's zone (the current time zone)
+        runs = runs.filter(created_at__date__gte=data["since"])
+    if data["until"]:
+        runs = runs.filter(created_at__date__lte=data["until"])
+    if data["contact"].strip():
+        text = data["contact"].strip()
+        runs = runs.filter(Q(contact__name__icontains=text) | Q(contact__email__icontains=text))
+    return runs
+
+
 @workspace_view(perms.WORKFLOW_EDIT)
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def run_list(request: PortalRequest, workflow_uuid):
+    """The workflow's runs, newest first: when, the event that started each, its contact,
+    status, the amount it charged, its version; filtered by the GET parameters."""
     workflow = _workflow(request, workflow_uuid)
-    filters = RunFilterForm(request.GET)
+    filters = RunFilterForm(request.GET, triggers=_triggers(workflow))
     runs = workflow.runs.select_related("contact", "version", "workspace")  # for its URL
     if filters.is_valid():
-        data = filters.cleaned_data
-        if data["status"]:
-            runs = runs.filter(status=data["status"])
-        if data["since"]:
-            runs = runs.filter(created_at__date__gte=data["since"])
-        if data["until"]:
-            runs = runs.filter(created_at__date__lte=data["until"])
-        if data["contact"].strip():
-            text = data["contact"].strip()
-            runs = runs.filter(Q(contact__name__icontains=text) | Q(contact__email__icontains=text))
+        runs = _filtered(runs, filters.cleaned_data)
+    else:
+        runs = runs.none()  # the errors are shown; a half-applied filter would mislead
+    page = paginate(request, runs)
+    charged = _charged_by_run(page.object_list)
+    for run in page.object_list:
+        run.event_label, run.charged = event_label(event_type(run)), charged.get(run.pk, "")
     query = request.GET.copy()
-    query.pop("page", None)
-    context = {**_header(request, workflow), "filters": filters, "page": paginate(request, runs),
-               "filter_query": query.urlencode()}  # fmt: skip
+    for key in [key for key, value in query.items() if key == "page" or not value.strip()]:
+        query.pop(key)  # the filters set, kept by the pages' links
+    none_found = _none_found(filters.cleaned_data) if filters.is_valid() else ""
+    context = {**_header(request, workflow), "filters": filters, "page": page,
+               "filter_query": query.urlencode(), "none_found": none_found}  # fmt: skip
     template = "automation/runs/list.html"
     if request.htmx and request.htmx.target == "run-results":
         template += "#results"
@@ -91,21 +257,37 @@ def run_detail(request: PortalRequest, workflow_uuid, run_uuid):
     workflow = _workflow(request, workflow_uuid)
     runs = workflow.runs.select_related("contact", "version", "started_by")
     run = get_object_or_404(runs, uuid=run_uuid)
-    steps = [
-        {"row": step, "stripe_ids": stripe_ids(step.outputs), "inputs": _json(step.inputs),
-         "outputs": _json(step.outputs), "retry": retry_note(step)}
-        for step in run.steps.all()
-    ]  # fmt: skip
+    steps = [_step(step, configured) for step, configured in _steps_with_config(run)]
     live = run.status in LIVE
     started = {item["row"].step_key: item["row"] for item in steps}
+    event = event_type(run)
     context = {**_header(request, workflow), "run": run, "steps": steps, "live": live,
                "to_come": _to_come(run, started) if live else [],
                "cancellable": run.status in CANCELLABLE,
                # A run set aside for hours need not be asked about every second.
                "poll": "10s" if run.status in (Run.Status.RETRYING, Run.Status.WAITING) else "1s",
+               "event": event, "event_label": event_label(event),
+               "trigger_label": registry.TRIGGERS.get(run.trigger_type, (run.trigger_type,))[0],
+               "charged": _total([i["row"].outputs for i in steps if _is_charge(i["row"])]),
+               "trigger_rows": value_rows(run.trigger),
                "trigger_json": _json(run.trigger)}  # fmt: skip
     template = "automation/runs/detail.html" + ("#live" if request.htmx else "")
     return render(request, template, context)
+
+
+def _steps_with_config(run: Run):
+    """The run's steps, each with its settings in the definition the run ran."""
+    configs = {placed.step.get("key"): placed.step.get("config") or {}
+               for placed in steps_walk(run.definition)}  # fmt: skip
+    return [(step, configs.get(step.step_key, {})) for step in run.steps.all()]
+
+
+def _step(step: StepRun, config: dict) -> dict:
+    currency = config.get("currency") if isinstance(config, dict) else ""
+    return {"row": step, "stripe_ids": stripe_ids(step.outputs), "retry": retry_note(step),
+            "input_rows": value_rows(step.inputs, currency or ""),
+            "output_rows": value_rows(step.outputs, currency or ""),
+            "inputs": _json(step.inputs), "outputs": _json(step.outputs)}  # fmt: skip
 
 
 # Why a failed step is not retried, by normalized code (the error table, integrations/errors.py).
