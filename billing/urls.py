@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.views import charge, links, payments, reconciliation, settings
+from billing.views import cards, charge, links, payments, reconciliation, settings
 
 urlpatterns = [
     path("contacts/<uuid:contact_uuid>/charge/", charge.contact_charge, name="contact_charge"),
+    path(
+        "contacts/<uuid:contact_uuid>/cards/<str:payment_method_id>/remove/",
+        cards.contact_card_remove_view,
+        name="contact_card_remove",
+    ),
     path("payments/", payments.payment_list, name="payment_list"),
     path(
         "payments/reconciliation/",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from invoices.views import invoices, pay, process, work_items
+from invoices.views import customer, invoices, pay, process, work_items
 
 urlpatterns = [
+    # The customer page, at the contact's URL (portal's contacts list links to it).
+    path("contacts/<uuid:contact_uuid>/", customer.contact_detail, name="contact_detail"),
     path("invoices/", invoices.invoice_list, name="invoice_list"),
     path("invoices/new/", invoices.invoice_edit, name="invoice_create"),
     path("invoices/payment-process/", process.payment_process_edit, name="payment_process_edit"),

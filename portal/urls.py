@@ -58,7 +58,7 @@ workspace_patterns = [
     path("", home.workspace_home, name="workspace_home"),
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/new/", contacts.contact_edit, name="contact_create"),
-    path("contacts/<uuid:contact_uuid>/", contacts.contact_detail, name="contact_detail"),
+    # contacts/<uuid>/, the customer page, is invoices' (it shows every app's records).
     path("contacts/<uuid:contact_uuid>/edit/", contacts.contact_edit, name="contact_edit"),
     path("members/", members.member_list, name="member_list"),
     path("members/add/", members.member_add, name="member_add"),

@@ -102,6 +102,7 @@ PAGES = {
     "run_detail": (perms.WORKFLOW_EDIT, "run", 200, 405),
     "run_retry": (perms.WORKFLOW_EDIT, "run", 405, 302),
     "contact_charge": (perms.BILLING_CHARGE, "contact", 200, 200),
+    "contact_card_remove": (perms.BILLING_CHARGE, "card", 200, 302),
     "payment_list": (perms.BILLING_CHARGE, None, 200, 405),
     "payment_detail": (perms.BILLING_CHARGE, "payment", 200, 405),
     "payment_refund": (perms.BILLING_CHARGE, "payment", 200, 200),
@@ -139,6 +140,12 @@ def _objects(workspace, org_units, staff, sandbox):
     customer = customers.create(params={"email": "j@example.com"})
     # Stripe keeps no transaction: the page that deletes a customer gets one of its own.
     doomed = customers.create(params={"email": "doomed@example.com"})
+    # A contact's saved card (Remove: a 302 once detached, and again when detached already).
+    carded = customers.create(params={"email": "card@example.com"})
+    card = sandbox.client(secret).v1.payment_methods.attach(
+        "pm_card_visa", params={"customer": carded.id}
+    )
+    card_contact = ContactFactory(workspace=workspace, stripe_customer_id=carded.id)
     endpoint = WebhookEndpointFactory(connection=connection)
     # Received an hour ago: "Fetch missed events" (the control of the forged-POST test) then
     # finds the customers' events, whatever the machine's speed.
@@ -151,6 +158,7 @@ def _objects(workspace, org_units, staff, sandbox):
         "doomed_customer": ("customer_id", doomed.id),
         "event": ("event_uuid", event.uuid),
         "contact": ("contact_uuid", ContactFactory(workspace=workspace).uuid),
+        "card": ("card", {"contact_uuid": card_contact.uuid, "payment_method_id": card.id}),
         "membership": ("membership_uuid", staff.memberships.get(workspace=workspace).uuid),
         "invitation": ("invitation_uuid", _invitation(workspace).uuid),
         "role": ("role_uuid", workspace.roles.get(name=perms.STAFF).uuid),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from stripe.params import CustomerCreateParamsTaxIdDatum
 
 from integrations.gateway.client import Credentials, make_client
-from integrations.gateway.errors import translate_errors
+from integrations.gateway.errors import NOT_FOUND, GatewayError, translate_errors
 
 # The tax ID types Stripe takes at the pinned API version, as stripe-python declares them.
 TAX_ID_TYPES: tuple[str, ...] = typing.get_args(
@@ -172,6 +172,18 @@ class Card:
     is_default: bool
 
 
+def _card(pm: dict, default_id: str) -> Card:
+    card = pm.get("card") or {}
+    return Card(
+        id=pm["id"],
+        brand=card.get("brand") or "",
+        last4=card.get("last4") or "",
+        exp_month=int(card.get("exp_month") or 0),
+        exp_year=int(card.get("exp_year") or 0),
+        is_default=bool(default_id) and pm["id"] == default_id,
+    )
+
+
 def cards_list(credentials: Credentials, *, customer_id: str) -> list[Card]:
     """The customer's saved cards, the default first."""
     client = make_client(credentials)
@@ -180,20 +192,34 @@ def cards_list(credentials: Credentials, *, customer_id: str) -> list[Card]:
         listing = client.v1.payment_methods.list(
             params={"customer": customer_id, "type": "card", "limit": 100}
         )
-    cards = []
-    for pm in (item.to_dict() for item in listing.data):
-        card = pm.get("card") or {}
-        cards.append(
-            Card(
-                id=pm["id"],
-                brand=card.get("brand") or "",
-                last4=card.get("last4") or "",
-                exp_month=int(card.get("exp_month") or 0),
-                exp_year=int(card.get("exp_year") or 0),
-                is_default=pm["id"] == customer.default_payment_method,
-            )
-        )
+    cards = [
+        _card(pm, customer.default_payment_method) for pm in (i.to_dict() for i in listing.data)
+    ]
     return sorted(cards, key=lambda c: not c.is_default)
+
+
+def payment_method_detach(
+    credentials: Credentials, *, customer_id: str, payment_method_id: str
+) -> Card | None:
+    """Detach a saved payment method from `customer_id`; the card as it was, or None when it
+    is attached to no customer (detached before: nothing to do).
+
+    One saved for another customer is refused as not found (NOT_FOUND, 404) and nothing is
+    detached: Stripe's detach takes any payment method of the account, so the check is ours."""
+    client = make_client(credentials)
+    with translate_errors(credentials):
+        pm = client.v1.payment_methods.retrieve(payment_method_id).to_dict()
+    owner = pm.get("customer") or ""
+    owner = owner if isinstance(owner, str) else owner.get("id", "")
+    if not owner:
+        return None
+    if owner != customer_id:
+        raise GatewayError(
+            NOT_FOUND, "This customer has no such saved payment method.", http_status=404
+        )
+    with translate_errors(credentials):
+        client.v1.payment_methods.detach(payment_method_id)
+    return _card(pm, "")
 
 
 @dataclass(frozen=True)

@@ -34,21 +34,6 @@ def contact_list(request: PortalRequest):
     return render(request, template, context)
 
 
-@workspace_view(perms.CONTACTS_VIEW)
-@require_GET
-def contact_detail(request: PortalRequest, contact_uuid):
-    contact = get_object_or_404(request.workspace.contacts, uuid=contact_uuid)
-    # What public forms said about this contact: kept on each submission, never copied over
-    # what staff know (anyone can type anyone's e-mail).
-    submissions = contact.submissions.select_related("form")[:CLAIMS_SHOWN]
-    return render(
-        request, "portal/contacts/detail.html", {"contact": contact, "submissions": submissions}
-    )
-
-
-CLAIMS_SHOWN = 20
-
-
 @workspace_view(perms.CONTACTS_EDIT)
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: PortalRequest, contact_uuid=None):
