@@ -34,6 +34,11 @@ urlpatterns = [
     path("payment-links/", links.payment_link_list, name="payment_link_list"),
     path("payment-links/<uuid:link_uuid>/", links.payment_link_detail, name="payment_link_detail"),
     path(
+        "payment-links/<uuid:link_uuid>/email.html",
+        links.payment_link_email_html,
+        name="payment_link_email_html",
+    ),
+    path(
         "payment-links/<uuid:link_uuid>/send/",
         links.payment_link_send_view,
         name="payment_link_send",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django_q.tasks import async_task
 
 from integrations.models import StripeConnection
 from portal import perms
+from portal.emails import email_render, email_send, workspace_zone
 from portal.models import Membership
 from portal.permissions import workspace_permissions
 
@@ -78,17 +78,17 @@ def _tell_owners(connection: StripeConnection) -> None:
     ]
     if not recipients:
         return
-    url = settings.SITE_URL + reverse("stripe_dashboard", args=[workspace.slug])
-    send_mail(
+    context = {
+        "connection": connection,
+        "key": connection.masked_secret_key or connection.account_id,
+        "health": connection.get_health_display().lower(),
+        "url": settings.SITE_URL + reverse("stripe_dashboard", args=[workspace.slug]),
+    }
+    email = email_render(
+        "key_rejected",
+        context,
         subject=f"Stripe stopped accepting the key of {workspace.name}",
-        message=(
-            f"Stripe answered that the key of the connection {connection} "
-            f"({connection.masked_secret_key or connection.account_id}) is "
-            f"{connection.get_health_display().lower()}. Charges, workflows and invoice "
-            f"payments that use it will fail until it is replaced.\n\n"
-            f"Replace the key on the Stripe page of the workspace: {url}\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-        fail_silently=True,
+        workspace=workspace,
+        zone=workspace_zone(workspace),
     )
+    email_send(email, to=recipients, fail_silently=True)

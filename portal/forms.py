@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
+from django.urls import reverse
 
 from portal import perms
+from portal.emails import email_render, email_send
 from portal.models import Contact, OrgUnit, Role, Workspace, email_folded
+
+logger = logging.getLogger(__name__)
 
 
 class PortalPasswordResetForm(PasswordResetForm):
@@ -25,6 +30,22 @@ class PortalPasswordResetForm(PasswordResetForm):
         users = user_model._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
         # As Django does: iexact in the database, then a strict Unicode-aware comparison.
         return (u for u in users if email_folded(email) == email_folded(getattr(u, field) or ""))
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None):  # fmt: skip
+        """The portal's own e-mail (HTML and text, templates/emails/password_reset.*) in place
+        of Django's templates; like Django, a mail server failing is logged, not shown."""
+        path = reverse("password_reset_confirm", args=[context["uid"], context["token"]])
+        url = f"{context['protocol']}://{context['domain']}{path}"
+        email = email_render(
+            "password_reset",
+            {"url": url, "user": context["user"]},
+            subject="Password reset on the Agency Portal",
+        )
+        try:
+            email_send(email, to=[to_email])
+        except Exception:
+            logger.exception("Failed to send password reset email to %s", context["user"].pk)
 
 
 class OrgUnitChoiceField(forms.ModelChoiceField):

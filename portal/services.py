@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -16,6 +15,7 @@ from django.utils.text import slugify
 
 from portal import perms
 from portal.audit import audit_record, changes_between
+from portal.emails import email_render, email_send, workspace_zone
 from portal.models import (
     AuditEntry,
     Contact,
@@ -208,9 +208,16 @@ def _invitation_email_send(invitation: Invitation) -> None:
         "url": settings.SITE_URL + invitation.get_absolute_url(),
         "days": Invitation.LIFETIME.days,
     }
-    subject = " ".join(render_to_string("portal/emails/invitation_subject.txt", context).split())
-    body = render_to_string("portal/emails/invitation.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+    subject = render_to_string("portal/emails/invitation_subject.txt", context)
+    # The invitee has no zone here yet: the workspace's, named beside the expiry.
+    email = email_render(
+        "invitation",
+        context,
+        subject=subject,
+        workspace=invitation.workspace,
+        zone=workspace_zone(invitation.workspace),
+    )
+    email_send(email, to=[invitation.email])
 
 
 def invitation_send(

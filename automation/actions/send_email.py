@@ -1,16 +1,16 @@
-"""Send e-mail: a plain-text message, with variables."""
+"""Send e-mail: the member's plain-text message, with variables, sent as text and in the
+workspace's HTML layout."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from django import forms
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 
 from automation.actions.base import Action as BaseAction
 from automation.actions.base import ActionConfigForm, ActionError
+from portal.emails import email_message, email_render, workspace_zone
 
 
 class ConfigForm(ActionConfigForm):
@@ -56,15 +56,20 @@ class Action(BaseAction):
                 note += "; not sent (no member's e-mail address to send it to instead)."
                 return asdict(Output(to, subject, "", note))
             note += f"; sent to {recipient} instead."
-            subject, body = f"[Test run] {subject}", f"{note}\n\n{body}"
-        message = EmailMessage(
+            subject = f"[Test run] {subject}"
+        # The body is the member's plain text: escaped into the HTML layout, line breaks kept,
+        # and sent as written for the text part.
+        email = email_render(
+            "workflow",
+            {"body": body, "note": note},
             subject=subject,
-            body=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[recipient],
+            workspace=ctx.workspace,
+            zone=workspace_zone(ctx.workspace),
             # A retried step must not e-mail twice through providers that honour it.
             headers={"X-Idempotency-Key": ctx.idempotency_key},
         )
+        text = f"{note}\n\n{body}" if note else body
+        message = email_message(replace(email, text=text), to=[recipient])
         try:
             message.send()
         except OSError as error:

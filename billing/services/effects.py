@@ -7,9 +7,7 @@ repeats the recording of a payment."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from automation.models import Appointment
 from automation.services.runs import runs_start_for_trigger
 from billing.models import IntentMismatch, Payment, PaymentLink
 from portal import perms
+from portal.emails import customer_zone, email_render, email_send, workspace_zone
 from portal.models import Membership
 from portal.money import format_amount
 from portal.permissions import workspace_permissions
@@ -66,39 +65,58 @@ def administrators(workspace) -> list[str]:
     )
 
 
+def _bookings(payment: Payment) -> list:
+    """The payment's bookings in date order, oldest first (as a customer reads a list)."""
+    return list(payment.appointments.select_related("calendar").order_by("starts_at", "id"))
+
+
 def _admin_email(payment_pk: int) -> None:
     payment = Payment.objects.select_related("workspace", "contact").get(pk=payment_pk)
-    if not payment.workspace.notify_admins_of_payments:
+    workspace = payment.workspace
+    if not workspace.notify_admins_of_payments:
         return
-    recipients = administrators(payment.workspace)
+    recipients = administrators(workspace)
     if not recipients:
         return
     amount = format_amount(payment.amount, payment.currency)
     who = payment.contact.name if payment.contact else "A customer"
-    send_mail(
+    context = {
+        "payment": payment,
+        "amount": amount,
+        "who": who,
+        "bookings": _bookings(payment),
+        "url": settings.SITE_URL + payment.get_absolute_url(),
+        "settings_url": settings.SITE_URL + reverse("workspace_settings", args=[workspace.slug]),
+    }
+    # Members have no zone of their own: the owners read times in the workspace's, named.
+    email = email_render(
+        "admin_paid",
+        context,
         subject=f"{who} paid {amount}",
-        message=render_to_string(
-            "billing/emails/admin_paid.txt",
-            {"payment": payment, "amount": amount, "site_url": settings.SITE_URL},
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
+        workspace=workspace,
+        zone=workspace_zone(workspace),
     )
+    email_send(email, to=recipients)
 
 
 def _receipt_email(payment_pk: int) -> None:
     payment = Payment.objects.select_related("workspace", "contact").get(pk=payment_pk)
     if not (payment.contact and payment.contact.email):
         return
-    send_mail(
+    bookings = _bookings(payment)
+    context = {
+        "payment": payment,
+        "amount": format_amount(payment.amount, payment.currency),
+        "bookings": bookings,
+    }
+    email = email_render(
+        "receipt",
+        context,
         subject=f"Your receipt from {payment.workspace.name}",
-        message=render_to_string(
-            "billing/emails/receipt.txt",
-            {"payment": payment, "amount": format_amount(payment.amount, payment.currency)},
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[payment.contact.email],
+        workspace=payment.workspace,
+        zone=customer_zone(payment.workspace, bookings),
     )
+    email_send(email, to=[payment.contact.email])
 
 
 def intent_mismatch_notify(mismatch_pk: int) -> None:
@@ -108,17 +126,20 @@ def intent_mismatch_notify(mismatch_pk: int) -> None:
     recipients = administrators(mismatch.workspace)
     if not recipients:
         return
+    workspace = mismatch.workspace
     context = {
         "mismatch": mismatch,
         "payment": mismatch.payment,
         "intent_amount": format_amount(mismatch.amount, mismatch.currency),
         "payment_amount": format_amount(mismatch.payment.amount, mismatch.payment.currency),
-        "site_url": settings.SITE_URL,
-        "reconciliation_url": reverse("reconciliation_list", args=[mismatch.workspace.slug]),
+        "payment_url": settings.SITE_URL + mismatch.payment.get_absolute_url(),
+        "url": settings.SITE_URL + reverse("reconciliation_list", args=[workspace.slug]),
     }
-    send_mail(
+    email = email_render(
+        "intent_mismatch",
+        context,
         subject="A Stripe payment did not match the ledger",
-        message=render_to_string("billing/emails/intent_mismatch.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
+        workspace=workspace,
+        zone=workspace_zone(workspace),
     )
+    email_send(email, to=recipients)

@@ -13,10 +13,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.models import Payment, PaymentLink
@@ -31,6 +29,7 @@ from integrations.gateway.payments import payment_intent_cancel, payment_intent_
 from integrations.gateway.rate_limit import visitor_calls
 from integrations.selectors import connection_credentials
 from portal.audit import audit_record
+from portal.emails import Email, customer_zone, email_render, email_send
 from portal.models import AuditEntry
 from portal.money import check_chargeable, format_amount
 
@@ -164,16 +163,24 @@ def _link_of_attempt(workspace, attempt, terms: tuple) -> PaymentLink | None:
     return link
 
 
-def payment_link_email(link: PaymentLink) -> tuple[str, str]:
-    """(subject, body) of the link's e-mail: what the preview shows is what is sent."""
+def payment_link_email(link: PaymentLink) -> Email:
+    """The link's e-mail, HTML and text: what the preview shows is what is sent. Its times
+    are the customer's: the bookings' calendar's zone, else the workspace's."""
+    bookings = list(link.appointments.select_related("calendar").order_by("starts_at", "id"))
+    amount = format_amount(link.amount, link.currency)
     context = {
         "link": link,
         "url": settings.SITE_URL + link.get_absolute_url(),
-        "amount": format_amount(link.amount, link.currency),
-        "appointments": link.appointments.select_related("calendar"),
+        "amount": amount,
+        "bookings": bookings,
     }
-    subject = f"{link.workspace.name}: payment request of {context['amount']}"
-    return subject, render_to_string("billing/emails/payment_link.txt", context)
+    return email_render(
+        "payment_link",
+        context,
+        subject=f"{link.workspace.name}: payment request of {amount}",
+        workspace=link.workspace,
+        zone=customer_zone(link.workspace, bookings),
+    )
 
 
 class LinkAlreadySent(ValidationError):
@@ -191,7 +198,7 @@ def payment_link_send(
     `actor` and `address` are who sent it, for the audit trail."""
     if not link.payable:
         raise ValidationError("This link can no longer be paid, so it is not sent.")
-    subject, body = payment_link_email(link)
+    email = payment_link_email(link)
     # The claim and the e-mail succeed or fail together: a mail server error undoes the
     # claim, so the button can be pressed again.
     with transaction.atomic():
@@ -210,7 +217,7 @@ def payment_link_send(
             address=address,
             changes={"times sent": {"before": sent_count, "after": sent_count + 1}},
         )
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [link.contact.email])
+        email_send(email, to=[link.contact.email])
     link.refresh_from_db()
     return link
 

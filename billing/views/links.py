@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from csp.constants import NONE, SELF
+from csp.decorators import csp, csp_replace
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.forms import LinkFilterForm
@@ -25,6 +29,16 @@ from portal.access import PortalRequest, workspace_view
 from portal.audit import audit_by
 from portal.pagination import paginate
 
+# The preview's frame: the e-mail's own HTML with its inline styles and images; no scripts,
+# forms or plugins (sandbox); links in a new tab; framed only by the portal's own page.
+EMAIL_FRAME_POLICY = {
+    "default-src": [NONE],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["data:", "http:", "https:"],
+    "frame-ancestors": [SELF],
+    "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
+}
+
 
 def _link(request: PortalRequest, link_uuid):
     links = request.workspace.payment_links.select_related("contact", "workspace", "payment")
@@ -43,13 +57,27 @@ def payment_link_list(request: PortalRequest):
 
 @workspace_view(perms.BILLING_CHARGE)
 @require_GET
+@csp_replace({"frame-src": [SELF]})  # the e-mail's frame, served by payment_link_email_html
 def payment_link_detail(request: PortalRequest, link_uuid):
     """The link and its e-mail exactly as it is (or was) sent: step 1 before sending."""
     link = _link(request, link_uuid)
-    subject, body = payment_link_email(link)
-    context = {"link": link, "subject": subject, "body": body}
+    context = {"link": link, "email": payment_link_email(link)}
     context["bookings"] = link.appointments.select_related("calendar")
     return render(request, "billing/links/detail.html", context)
+
+
+@workspace_view(perms.BILLING_CHARGE)
+@require_GET
+@xframe_options_sameorigin
+@csp(EMAIL_FRAME_POLICY)
+def payment_link_email_html(request: PortalRequest, link_uuid):
+    """The e-mail's HTML part as the customer's mail client gets it, for the preview's
+    sandboxed frame: under a policy of its own (its inline styles, no scripts or forms)."""
+    html = payment_link_email(_link(request, link_uuid)).html
+    # Links open in a new tab: inside the frame the portal's pages refuse to be framed.
+    response = HttpResponse(html.replace("<head>", '<head><base target="_blank">', 1))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 class LinkSendForm(forms.Form):
