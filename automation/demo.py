@@ -28,9 +28,12 @@ LEAD_FIELDS = [
 ]  # fmt: skip
 
 
-def demo_automation(workspace: Workspace, connection, client_customer_id: str = "") -> None:
+def demo_automation(
+    workspace: Workspace, connection, client_customer_id: str = "", publisher=None
+) -> None:
     """Idempotent: what exists (by slug or name) is left as it is. `client_customer_id` is
-    the Stripe customer of the business the agency bills per lead."""
+    the Stripe customer of the business the agency bills per lead; `publisher` is the member
+    the workflows' versions name as their publisher."""
     form = Form.objects.filter(slug="acme-lead-form").first() or form_save(
         workspace=workspace,
         name="Lead form",
@@ -51,10 +54,10 @@ def demo_automation(workspace: Workspace, connection, client_customer_id: str = 
                 availability=[(day, dt.time(9), dt.time(17)) for day in range(5)],
             )
     if connection is not None and client_customer_id:
-        _pay_per_lead(workspace, form, connection, client_customer_id)
+        _pay_per_lead(workspace, form, connection, client_customer_id, publisher)
     if connection is not None:
-        _charge_bookings(workspace, connection)
-        _reminder(workspace)
+        _charge_bookings(workspace, connection, publisher)
+        _reminder(workspace, publisher)
 
 
 CALENDARS = [
@@ -70,7 +73,9 @@ MAX_PER_CHARGE = 50_00
 MAX_PER_DAY = 500_00
 
 
-def _pay_per_lead(workspace: Workspace, form: Form, connection, customer_id: str) -> None:
+def _pay_per_lead(
+    workspace: Workspace, form: Form, connection, customer_id: str, publisher
+) -> None:
     """Pay per lead as agencies run it: each lead arriving on the form charges the *client*
     (one Stripe customer, fixed in the step) a fixed fee. The lead who fills the form is not
     the payer: nothing they type chooses whose card is charged or how much.
@@ -106,7 +111,7 @@ def _pay_per_lead(workspace: Workspace, form: Form, connection, customer_id: str
         safety_currency="usd",
         allow_reentry=workflow.allow_reentry,
     )
-    wf.workflow_publish(workflow=Workflow.objects.get(pk=workflow.pk))
+    wf.workflow_publish(workflow=Workflow.objects.get(pk=workflow.pk), actor=publisher)
 
 
 # "Charge cleaning bookings": a booking of a cleaning charges the booker's saved card the
@@ -117,7 +122,7 @@ BOOKING_MAX_PER_CHARGE = 150_00
 BOOKING_MAX_PER_DAY = 1_500_00
 
 
-def _charge_bookings(workspace: Workspace, connection) -> None:
+def _charge_bookings(workspace: Workspace, connection, publisher) -> None:
     if workspace.workflows.filter(name=BOOKING_WORKFLOW).exists():
         return
     cleaning = Calendar.objects.get(slug="acme-cleaning")
@@ -135,7 +140,7 @@ def _charge_bookings(workspace: Workspace, connection) -> None:
         config={
             "connection": str(connection.uuid),
             "customer_id": "{{ contact.stripe_customer_id }}",
-            "description": "Cleaning on {{ trigger.appointment.starts_at }}",
+            "description": "{{ trigger.calendar.name }} booked by {{ trigger.fields.name }}",
             "amount": "{{ trigger.appointment.price.amount }}",
             "amount_in_minor_units": True,
             "currency": "usd",
@@ -149,7 +154,7 @@ def _charge_bookings(workspace: Workspace, connection) -> None:
         safety_currency="usd",
         allow_reentry=True,
     )
-    wf.workflow_publish(workflow=Workflow.objects.get(pk=workflow.pk))
+    wf.workflow_publish(workflow=Workflow.objects.get(pk=workflow.pk), actor=publisher)
     check = wf.step_add(workflow=workflow, type="filter", after="")
     wf.step_update(
         workflow=workflow,
@@ -158,14 +163,16 @@ def _charge_bookings(workspace: Workspace, connection) -> None:
         config={"left": "{{ contact.stripe_customer_id }}", "operator": "is_not_empty",
                 "right": ""},
     )  # fmt: skip
-    wf.workflow_publish(workflow=Workflow.objects.get(pk=workflow.pk), changes_only=True)
+    wf.workflow_publish(
+        workflow=Workflow.objects.get(pk=workflow.pk), actor=publisher, changes_only=True
+    )
 
 
 # "Reminder before a booking": e-mails the booker a day before; until then its runs wait.
 REMINDER_WORKFLOW = "Reminder a day before"
 
 
-def _reminder(workspace: Workspace) -> None:
+def _reminder(workspace: Workspace, publisher) -> None:
     if workspace.workflows.filter(name=REMINDER_WORKFLOW).exists():
         return
     workflow = wf.workflow_create(workspace=workspace, name=REMINDER_WORKFLOW)
@@ -198,17 +205,18 @@ def _reminder(workspace: Workspace) -> None:
             " tomorrow. Reply to this e-mail to move it.\n\nAcme Dental",
         },
     )
-    wf.workflow_publish(workflow=Workflow.objects.get(pk=workflow.pk))
+    wf.workflow_publish(workflow=Workflow.objects.get(pk=workflow.pk), actor=publisher)
 
 
 # The demo bookings: (calendar slug, contact e-mail, business days from today, hour in New York).
-# On the cleaning calendar the booking workflow charges Jane's card, declines Declan's and
-# stops for Priya (no card); the consultations are paid by hand (Marcus, with a payment link)
-# or not yet (Tom). Every booking a day or more ahead waits in the reminder workflow.
+# On the cleaning calendar the booking workflow charges Jane's card, stops for Priya (no card)
+# and fails on Declan's declined card (the last run, so the workflow list shows it); the
+# consultations are paid by hand (Marcus, with a payment link) or not yet (Tom). Every booking
+# a day or more ahead waits in the reminder workflow.
 BOOKINGS = [
     ("acme-cleaning", "jane.cooper@example.com", 2, 10),
-    ("acme-cleaning", "declan.ross@example.com", 2, 11),
     ("acme-cleaning", "priya.patel@example.com", 3, 9),
+    ("acme-cleaning", "declan.ross@example.com", 2, 11),
     ("acme-consultation", "marcus.lee@example.com", 3, 14),
     ("acme-consultation", "tom.becker@example.com", 4, 15),
 ]

@@ -243,6 +243,7 @@ def test_the_demo_has_what_the_readme_tour_shows(sandbox, demo_keys, db):
     bookings = Workflow.objects.get(workspace=acme, name="Charge cleaning bookings")
     assert list(bookings.versions.values_list("number", flat=True).order_by("number")) == [1, 2]
     assert bookings.published_version.number == 2
+    assert bookings.published_version.published_by.username == "owner@agency.test"
     runs = {run.contact.name: run for run in bookings.runs.select_related("contact")}
     assert runs["Jane Cooper"].status == "succeeded"
     assert runs["Priya Patel"].status == "stopped"

@@ -140,7 +140,12 @@ class Command(BaseCommand):
                 self._webhook_endpoints(connection)
         client = contacts[-1]
         with transaction.atomic():
-            demo_automation(acme, connection, client_customer_id=client.stripe_customer_id)
+            demo_automation(
+                acme,
+                connection,
+                client_customer_id=client.stripe_customer_id,
+                publisher=users["owner@agency.test"],
+            )
         if connection is not None:
             self._payout_bank(connection, secret_key)
             self._activity(acme, connection, users, units, roles, contacts)
