@@ -109,6 +109,7 @@ PAGES = {
     "payment_return": (perms.BILLING_CHARGE, "payment", 200, 405),
     "payment_link_list": (perms.BILLING_CHARGE, None, 200, 405),
     "payment_link_detail": (perms.BILLING_CHARGE, "payment_link", 200, 405),
+    "payment_link_email_html": (perms.BILLING_CHARGE, "payment_link", 200, 405),
     "payment_link_send": (perms.BILLING_CHARGE, "payment_link", 405, 302),
     "payment_link_cancel": (perms.BILLING_CHARGE, "payment_link", 200, 302),
     "reconciliation_list": (perms.WORKSPACE_MANAGE, None, 200, 405),
