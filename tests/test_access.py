@@ -101,6 +101,8 @@ PAGES = {
     "run_list": (perms.WORKFLOW_EDIT, "workflow", 200, 405),
     "run_detail": (perms.WORKFLOW_EDIT, "run", 200, 405),
     "run_retry": (perms.WORKFLOW_EDIT, "run", 405, 302),
+    "run_retry_now": (perms.WORKFLOW_EDIT, "run", 405, 302),
+    "run_cancel": (perms.WORKFLOW_EDIT, "run", 200, 302),
     "contact_charge": (perms.BILLING_CHARGE, "contact", 200, 200),
     "contact_card_remove": (perms.BILLING_CHARGE, "card", 200, 302),
     "payment_list": (perms.BILLING_CHARGE, None, 200, 405),

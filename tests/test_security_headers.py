@@ -17,7 +17,10 @@ from tests.test_access import PAGES, _objects, _url
 
 pytestmark = pytest.mark.django_db
 
-GET_PAGES = sorted(name for name, (_, _, get, _) in PAGES.items() if get == 200)  # HTML pages
+DOWNLOADS = {"workflow_export"}  # a file to save, not a page: checked on its own below
+GET_PAGES = sorted(  # HTML pages
+    name for name, (_, _, get, _) in PAGES.items() if get == 200 and name not in DOWNLOADS
+)
 STRIPE_JS_PAGES = {"contact_charge", "work_item_pay"}  # and the public pay page
 CONNECT_PAGES = {"stripe_connection_create", "integrations_settings"}
 PORTAL_ONLY = {
@@ -66,6 +69,15 @@ def _assert_stripe_js_allowed(response, what: str, sandbox_url: str) -> None:
     assert {k: v for k, v in directives.items() if k not in stripe_js} == {
         k: v for k, v in PORTAL_ONLY.items() if k not in stripe_js
     }, what
+
+
+def test_a_download_is_an_attachment_the_browser_never_sniffs_or_frames(objects, owner, as_user):
+    for name in DOWNLOADS:
+        response = as_user(owner).get(_url(name, PAGES[name][1], objects))
+        assert response.status_code == 200, name
+        assert response["Content-Disposition"].startswith("attachment;"), name
+        assert response["X-Content-Type-Options"] == "nosniff", name
+        assert response["X-Frame-Options"] == "DENY", name
 
 
 def test_every_workspace_page_carries_the_policy(objects, owner, as_user, sandbox):

@@ -120,11 +120,11 @@ def test_owner_builds_and_publishes_the_charge_workflow_and_a_lead_is_charged(
     row = page.get_by_role("row").filter(has_text="lee@example.com")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Succeeded")
-    row.get_by_role("link").click()
+    row.get_by_role("link").first.click()  # the run's time (the contact's name follows)
     live = page.locator("#run-live")
     expect(live.get_by_role("heading", level=2).first).to_contain_text("Succeeded")
     expect(live).to_contain_text("Charge the lead fee")
-    expect(live.get_by_text(re.compile(r"^pi_\w+$"))).to_be_visible()
+    expect(live.get_by_text(re.compile(r"^pi_\w+$")).first).to_be_visible()
     screenshot("actionera-run")
 
     run = workflow.runs.get()
@@ -136,4 +136,4 @@ def test_owner_builds_and_publishes_the_charge_workflow_and_a_lead_is_charged(
         contact.stripe_customer_id,
     )
     assert intent.description == "Lead fee for Lead form"
-    expect(live.get_by_text(intent.id, exact=True)).to_be_visible()
+    expect(live.get_by_text(intent.id, exact=True).first).to_be_visible()
