@@ -342,6 +342,7 @@ class AuditEntry(models.Model):
         WORKFLOW_IMPORT = "workflow.import", "Workflow imported"
         PAYMENT_CHARGE = "payment.charge", "Charge"
         PAYMENT_REFUND = "payment.refund", "Refund"
+        CARD_REMOVE = "card.remove", "Saved card removed"
         LINK_CREATE = "link.create", "Payment link created"
         LINK_SEND = "link.send", "Payment link sent"
         LINK_CANCEL = "link.cancel", "Payment link cancelled"

@@ -59,6 +59,7 @@ def test_confirming_detaches_the_card_at_stripe_and_audits_it(
     entry = AuditEntry.objects.get(action=CARD_REMOVE)
     assert entry.actor == staff and entry.workspace == contact.workspace
     assert "Visa •••• 4242" in entry.summary and "Jane Cooper" in entry.summary
+    assert entry.get_action_display() == "Saved card removed"  # how the audit log names it
 
 
 def test_pressing_remove_twice_detaches_once_and_says_it_is_gone(
