@@ -23,6 +23,17 @@ GET_PAGES = sorted(  # HTML pages
 )
 STRIPE_JS_PAGES = {"contact_charge", "work_item_pay"}  # and the public pay page
 CONNECT_PAGES = {"stripe_connection_create", "integrations_settings"}
+# The payment link's page frames the e-mail's HTML from the portal's own address, and that
+# frame (the e-mail as it arrives: its inline styles, no scripts) may be framed by it alone.
+EMAIL_PREVIEW_PAGES = {"payment_link_detail"}
+EMAIL_FRAMES = {"payment_link_email_html"}
+EMAIL_FRAME_POLICY = {
+    "default-src": ["'none'"],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["data:", "http:", "https:"],
+    "frame-ancestors": ["'self'"],
+    "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
+}
 PORTAL_ONLY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
@@ -88,9 +99,15 @@ def test_every_workspace_page_carries_the_policy(objects, owner, as_user, sandbo
             (client.get(url), url),
             (client.get(url, headers={"HX-Request": "true"}), f"htmx {url}"),
         ]:
+            if name in EMAIL_FRAMES:
+                assert _directives(response) == EMAIL_FRAME_POLICY, what
+                assert response["X-Frame-Options"] == "SAMEORIGIN", what
+                continue
             _assert_protected(response, what)
             if name in STRIPE_JS_PAGES:
                 _assert_stripe_js_allowed(response, what, sandbox.url)
+            elif name in EMAIL_PREVIEW_PAGES:
+                assert _directives(response) == {**PORTAL_ONLY, "frame-src": ["'self'"]}, what
             elif name in CONNECT_PAGES:  # the sandbox serves Connect's authorize page
                 connect = {**PORTAL_ONLY, "form-action": ["'self'", sandbox.url]}
                 assert _directives(response) == connect, what
