@@ -38,15 +38,35 @@ def page(chromium, request):
     context.close()
 
 
+NEW_YORK = "America/New_York"
+
+
+@pytest.fixture
+def zoned_page(chromium):
+    """A page whose browser lives in New York: base.html tells the portal its zone."""
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id=NEW_YORK
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> Path:
+    """Keep a picture of `page` in test-artifacts/ to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
 @pytest.fixture
 def screenshot(page):
     """`screenshot("name")`: keep a picture of the page in test-artifacts/ to look at."""
 
     def take(name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        return shot(page, name)
 
     return take
 

@@ -7,32 +7,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from automation.models import Workflow
 from automation.services import workflows as services
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import NEW_YORK, shot
 from tests.factories import StripeConnectionFactory
 
-ZONE = "America/New_York"
-
-
-@pytest.fixture
-def zoned_page(chromium):
-    """A page whose browser lives in New York: base.html tells the portal its zone."""
-    context = chromium.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id=ZONE
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+ZONE = NEW_YORK
 
 
 def _published_workflow(workspace, owner) -> Workflow:
@@ -79,7 +61,7 @@ def test_owner_publishes_changes_as_version_2_and_restores_version_1_as_draft(
     expect(changes).to_contain_text("Changed step “Charge the lead fee”")
     expect(changes).to_contain_text("Amount: 25.00 USD → 30.00 USD")
     expect(changes).to_contain_text("New runs use version 1 until you publish")
-    _shot(page, "publish-changes-unpublished")
+    shot(page, "publish-changes-unpublished")
     workflow.refresh_from_db()
     assert workflow.published_version.number == 1  # nothing live changed
 
@@ -90,7 +72,7 @@ def test_owner_publishes_changes_as_version_2_and_restores_version_1_as_draft(
     expect(header).not_to_contain_text("Unpublished changes")
     expect(page.get_by_role("button", name="Publish changes")).to_be_disabled()
     expect(page.get_by_role("switch", name="Publish")).to_have_attribute("aria-checked", "true")
-    _shot(page, "publish-changes-published-v2")
+    shot(page, "publish-changes-published-v2")
 
     # --- the version history
     page.get_by_role("navigation", name="Workflow").get_by_role("link", name="Versions").click()
@@ -104,13 +86,13 @@ def test_owner_publishes_changes_as_version_2_and_restores_version_1_as_draft(
     expect(v1).to_contain_text(owner.email)
     expect(v1).not_to_contain_text("Live")
     expect(page.get_by_text(f"Times in {ZONE}")).to_be_visible()
-    _shot(page, "publish-changes-versions")
+    shot(page, "publish-changes-versions")
 
     # --- restore version 1 as the draft, after confirming
     v1.get_by_role("link", name=re.compile("Restore as draft")).click()
     expect(page.get_by_role("heading", name="Restore version 1 as the draft?")).to_be_visible()
     expect(page.get_by_text("Amount: 30.00 USD → 25.00 USD")).to_be_visible()
-    _shot(page, "publish-changes-restore-confirm")
+    shot(page, "publish-changes-restore-confirm")
     page.get_by_role("button", name="Restore version 1 as draft").click()
     expect(page.get_by_text("Version 1 restored as the draft.")).to_be_visible()
     expect(header).to_contain_text("Published version 2 · Unpublished changes")
@@ -118,7 +100,7 @@ def test_owner_publishes_changes_as_version_2_and_restores_version_1_as_draft(
         "Amount: 30.00 USD → 25.00 USD"
     )
     expect(page.get_by_role("button", name="Publish changes")).to_be_enabled()
-    _shot(page, "publish-changes-restored")
+    shot(page, "publish-changes-restored")
     workflow.refresh_from_db()
     assert workflow.published_version.number == 2  # restoring put nothing live
     assert workflow.versions.count() == 2

@@ -7,32 +7,15 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from automation.models import Run
 from automation.services.runs import runs_start_for_trigger
 from tests.automation.conftest import charge_step, publish
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import NEW_YORK, shot
 
-ZONE = "America/New_York"
-
-
-@pytest.fixture
-def zoned_page(chromium):
-    context = chromium.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id=ZONE
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+ZONE = NEW_YORK
 
 
 def test_the_owner_reads_a_charge_in_its_currency_and_filters_the_history(
@@ -59,7 +42,7 @@ def test_the_owner_reads_a_charge_in_its_currency_and_filters_the_history(
     expect(row).to_contain_text("Manual (for testing)")
     expect(row).to_contain_text(re.compile(r"\b(EST|EDT)\b"))  # the viewer's zone, named
     expect(page.locator("tbody tr", has_text="Stopped by a filter")).to_have_count(1)
-    _shot(page, "run-history-list")
+    shot(page, "run-history-list")
 
     expect(row.get_by_role("link", name="Jane Cooper")).to_be_visible()  # the contact's page
     row.get_by_role("link").first.click()  # its time: the run's page
@@ -71,7 +54,7 @@ def test_the_owner_reads_a_charge_in_its_currency_and_filters_the_history(
     expect(raw.locator("pre").first).to_be_hidden()
     raw.locator("summary").click()
     expect(raw.locator("pre").first).to_contain_text('"amount": 7500')
-    _shot(page, "run-history-detail")
+    shot(page, "run-history-detail")
 
     page.go_back()
     page.get_by_label("Status").select_option("failed")  # htmx: the results change in place
@@ -80,6 +63,6 @@ def test_the_owner_reads_a_charge_in_its_currency_and_filters_the_history(
     expect(page).to_have_url(re.compile(r"status=failed"))
     page.get_by_label("Status").select_option("stopped")
     expect(page.locator("#run-results")).to_contain_text(stopped.error_message)
-    _shot(page, "run-history-filtered")
+    shot(page, "run-history-filtered")
     page.get_by_role("link", name="Clear filters").click()
     expect(page.locator("tbody tr")).to_have_count(2)

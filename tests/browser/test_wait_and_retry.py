@@ -5,7 +5,6 @@ and cancels the run. A charge that Stripe answers with 429 shows its next attemp
 
 from __future__ import annotations
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,25 +13,9 @@ from automation.services.runs import runs_start_for_trigger
 from portal.templatetags.zoned import local
 from tests.automation.conftest import charge_step, publish
 from tests.automation.factories import FormFactory
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import NEW_YORK, shot
 
-ZONE = "America/New_York"
-
-
-@pytest.fixture
-def zoned_page(chromium):
-    context = chromium.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id=ZONE
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+ZONE = NEW_YORK
 
 
 def _in_zone(moment) -> str:
@@ -62,7 +45,7 @@ def test_a_submission_waits_two_days_shown_in_the_viewer_s_zone_and_is_cancelled
     login(page, owner)
     page.goto(f"{live_server.url}{run.get_absolute_url()}")
     expect(page.locator("#run-live")).to_contain_text(f"Waiting until {_in_zone(run.resume_at)}.")
-    _shot(page, "wait-and-retry-waiting")
+    shot(page, "wait-and-retry-waiting")
     page.get_by_role("link", name="Cancel run").click()
     expect(page.get_by_role("heading", name="Cancel this run?")).to_be_visible()
     page.get_by_role("button", name="Cancel run").click()
@@ -93,7 +76,7 @@ def test_a_charge_in_backoff_shows_its_next_attempt_and_retry_now_charges_once(
     expect(page.locator("#run-live")).to_contain_text(
         f"Retrying: next attempt at {_in_zone(run.resume_at)}."
     )
-    _shot(page, "wait-and-retry-retrying")
+    shot(page, "wait-and-retry-retrying")
     page.get_by_role("button", name="Retry now").click()
     expect(page.get_by_text("Retrying now.")).to_be_visible()
     expect(page.locator("#run-live")).to_contain_text("Succeeded")
