@@ -36,10 +36,7 @@ class Email:
 
 def workspace_zone(workspace) -> str:
     """The workspace's zone: its own setting, else its first calendar's, else UTC."""
-    zone = getattr(workspace, "time_zone", "") if workspace is not None else ""
-    if not zone and workspace is not None:
-        zone = workspace.calendars.order_by("id").values_list("time_zone", flat=True).first()
-    return _known(zone)
+    return _known(workspace.zone_name if workspace is not None else "")
 
 
 def customer_zone(workspace, appointments: Iterable = ()) -> str:

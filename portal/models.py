@@ -59,6 +59,14 @@ class Workspace(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("workspace_home", args=[self.slug])
 
+    @property
+    def zone_name(self) -> str:
+        """The client's zone: its own setting, else its first calendar's, else UTC."""
+        if self.time_zone:
+            return self.time_zone
+        first = self.calendars.order_by("id").values_list("time_zone", flat=True).first()
+        return first or "UTC"
+
 
 class OrgUnitQuerySet(models.QuerySet):
     def below(self, path: str) -> OrgUnitQuerySet:

@@ -18,11 +18,8 @@ UNITS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": t
 
 
 def workspace_zone(workspace) -> str:
-    """The workspace's zone: its own setting if it has one, else its first calendar's."""
-    zone = getattr(workspace, "time_zone", "") if workspace else ""
-    if not zone and workspace is not None:
-        zone = workspace.calendars.order_by("id").values_list("time_zone", flat=True).first()
-    return zone or "UTC"
+    """The workspace's zone (Workspace.zone_name), UTC without one."""
+    return workspace.zone_name if workspace is not None else "UTC"
 
 
 class ConfigForm(ActionConfigForm):
