@@ -16,7 +16,13 @@ from django.utils import timezone
 from automation.models import Appointment
 from billing.models import Payment, PaymentLink
 from portal.models import Workspace
-from portal.money import CURRENCIES, check_chargeable, format_amount, parse_amount
+from portal.money import (
+    CURRENCIES,
+    DEFAULT_LOCALE,
+    check_chargeable,
+    format_amount,
+    parse_amount,
+)
 
 CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
 
@@ -209,12 +215,18 @@ class WorkspaceSettingsForm(forms.ModelForm):
         self.fields["time_zone"].choices = [("", "Not set (first calendar's, else UTC)")] + [
             (zone, zone.replace("_", " ")) for zone in zones
         ]
+        # A post without the field (an older page, a script) leaves the locale as it is.
+        self.fields["locale"].required = False
+
+    def clean_locale(self) -> str:
+        return self.cleaned_data.get("locale") or self.instance.locale or DEFAULT_LOCALE
 
     class Meta:
         model = Workspace
-        fields = ["notify_admins_of_payments", "require_two_factor", "time_zone"]
+        fields = ["notify_admins_of_payments", "require_two_factor", "time_zone", "locale"]
         labels = {
             "time_zone": "Time zone",
+            "locale": "How amounts are written",
             "notify_admins_of_payments": "E-mail the owners when a customer pays",
             "require_two_factor": (
                 "Require two-factor sign-in for members who can charge, manage Stripe or manage "
@@ -222,6 +234,11 @@ class WorkspaceSettingsForm(forms.ModelForm):
             ),
         }
         help_texts = {
+            "locale": (
+                "On this workspace's pages, its customers' pay and booking pages and its "
+                "e-mails: the currency's sign and the separators (“$1,234.56”, "
+                "“1.234,56 €”). Amounts are still typed with a decimal point."
+            ),
             "time_zone": (
                 "The client's zone: a workflow's Wait counts days and reads times written "
                 "without a zone in it. Blank: the zone of the first calendar, else UTC."

@@ -119,6 +119,7 @@ class Chart:
     total_collected: str
     total_failed: str
     top: str  # the value of the highest grid line, formatted
+    iso: bool  # amounts name the ISO code: the workspace has payments in other currencies
     width: int
     height: int
     bar_width: float
@@ -166,12 +167,15 @@ def daily_chart(workspace, currency: str, *, days: int = 30) -> Chart:
                 failed_h=round(fh, 2),
             )
         )
+    # A workspace paid in several currencies charts one at a time: its totals name the code.
+    iso = workspace.payments.exclude(currency__iexact=currency).exists()
     return Chart(
         currency=currency.upper(),
         bars=bars,
-        total_collected=format_amount(sum(b.collected for b in bars), currency),
-        total_failed=format_amount(sum(b.failed for b in bars), currency),
-        top=format_amount(peak if totals else 0, currency),
+        total_collected=format_amount(sum(b.collected for b in bars), currency, iso=iso),
+        total_failed=format_amount(sum(b.failed for b in bars), currency, iso=iso),
+        top=format_amount(peak if totals else 0, currency, iso=iso),
+        iso=iso,
         width=width,
         height=height,
         bar_width=round(bar_width, 2),

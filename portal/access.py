@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest
 from django_htmx.middleware import HtmxDetails
 
 from portal.models import Workspace
+from portal.money import locale_activate
 from portal.permissions import workspace_permissions
 from portal.two_factor import two_factor_enabled, two_factor_required
 
@@ -65,6 +66,8 @@ def get_workspace_for(
         raise TwoFactorRequired(workspace, enrolled=two_factor_enabled(request.user))
     request.workspace = workspace
     request.workspace_perms = granted
+    # Amounts on its pages read in its locale (the middleware restores the default after).
+    locale_activate(workspace.locale)
     return workspace
 
 

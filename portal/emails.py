@@ -20,6 +20,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from portal.money import locale_override
+
 PRODUCT_NAME = "Agency Portal"
 
 
@@ -75,7 +77,9 @@ def email_render(
         "zone": zone,
         "site_url": settings.SITE_URL,
     }
-    with timezone.override(zoneinfo.ZoneInfo(_known(zone))):
+    # Amounts read in the workspace's locale (portal.money), times in the recipient's zone.
+    locale = getattr(workspace, "locale", None) if workspace is not None else None
+    with timezone.override(zoneinfo.ZoneInfo(_known(zone))), locale_override(locale):
         text = render_to_string(f"emails/{name}.txt", full)
         html = render_to_string(f"emails/{name}.html", full)
     # A subject is one line, whatever a name in it holds.

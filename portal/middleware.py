@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.access import TwoFactorRequired
+from portal.money import DEFAULT_LOCALE, locale_override
 from portal.two_factor import two_factor_enabled
 
 TIMEZONE_COOKIE = "tz"
@@ -29,7 +30,9 @@ class ViewerTimezoneMiddleware:
             timezone.activate(zoneinfo.ZoneInfo(name))
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        # Amounts read in the default locale until a workspace page activates its own.
+        with locale_override(DEFAULT_LOCALE):
+            return self.get_response(request)
 
 
 @cache

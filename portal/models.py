@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import perms
+from portal.money import DEFAULT_LOCALE, LOCALES
 
 
 def email_folded(value: str) -> str:
@@ -48,6 +49,8 @@ class Workspace(models.Model):
     # The client's zone: workflows' waits count days and read times written without a zone in
     # it. Blank: the zone of the workspace's first calendar, else UTC (automation wait action).
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    # How amounts read on its pages and in its e-mails (portal.money.format_amount).
+    locale = models.CharField(max_length=10, choices=LOCALES, default=DEFAULT_LOCALE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,13 +1,31 @@
 """Money is an integer of minor units plus an ISO currency code. Convert only at the edges.
 
 `parse_amount` turns what a person typed ("49.99" USD, "500" JPY, "1.250" KWD) into minor
-units; `format_amount` turns minor units back into text. Never floats.
+units; `format_amount` turns minor units back into text as people read it in the active
+locale (Babel's CLDR data: "$49.99", "¥500", "KWD 1.250"; "49,99 €" in de_DE). Never floats.
+
+The rule for the currency's sign: the locale's symbol where one currency is in view (a
+payment, a pay page, an e-mail), the ISO code where currencies mix (a list holding several, a
+total over several currencies: `iso=True`, "USD 49.99", "49,99 USD"), since "$" alone cannot
+tell USD from CAD or AUD. The number of decimals is Stripe's (`exponent`), not CLDR's.
+
+The locale is the workspace's (`Workspace.locale`): `portal.access.get_workspace_for` and the
+public pages activate it for the request, `portal.emails.email_render` for an e-mail;
+elsewhere (a worker's task, a test) it is `DEFAULT_LOCALE`.
 """
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberPattern, get_currency_symbol, parse_pattern
 
 # Stripe's lists of currencies without decimals, and with three.
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
@@ -118,9 +136,122 @@ def check_payable_total(minor: int, currency: str) -> None:
     check_chargeable(min(minor, MAXIMUM_AMOUNT - MAXIMUM_AMOUNT % 100), currency)
 
 
-def format_amount(minor: int, currency: str, *, with_code: bool = True) -> str:
-    """'49.99 USD', '500 JPY', '1.250 KWD', with thousands separators."""
+# The locales a workspace can choose (Settings -> General), as Babel names them.
+LOCALES = [
+    ("en_US", "English (United States): $1,234.56"),
+    ("en_GB", "English (United Kingdom): £1,234.56"),
+    ("en_AU", "English (Australia): $1,234.56"),
+    ("en_CA", "English (Canada): $1,234.56"),
+    ("fr_FR", "Français (France) : 1 234,56 €"),
+    ("de_DE", "Deutsch (Deutschland): 1.234,56 €"),
+    ("es_ES", "Español (España): 1.234,56 €"),
+    ("nl_NL", "Nederlands (Nederland): € 1.234,56"),
+    ("ja_JP", "日本語 (日本): ￥1,234"),
+]
+DEFAULT_LOCALE = "en_US"
+
+_locale: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "money_locale", default=DEFAULT_LOCALE
+)
+
+
+def active_locale() -> str:
+    return _locale.get()
+
+
+def locale_activate(locale: str | None) -> None:
+    """Format amounts in `locale` from now on in this context (a request: the middleware
+    restores the default after it); an unknown or blank locale means the default."""
+    _locale.set(_known_locale(locale))
+
+
+@contextmanager
+def locale_override(locale: str | None) -> Iterator[None]:
+    """Format amounts in `locale` inside the block (an e-mail, a request)."""
+    token = _locale.set(_known_locale(locale))
+    try:
+        yield
+    finally:
+        _locale.reset(token)
+
+
+@cache
+def _known_locale(locale: str | None) -> str:
+    try:
+        return str(Locale.parse(locale)) if locale else DEFAULT_LOCALE
+    except (UnknownLocaleError, ValueError, TypeError):
+        return DEFAULT_LOCALE
+
+
+def display_places(minor: int, currency: str) -> int:
+    """Decimals shown: Stripe's exponent, but ISK, which Stripe keeps two-decimal while
+    charging whole krónur only (its "special cases"), reads without ",00" when whole. HUF and
+    TWD stay two-decimal (only their payouts are whole) and UGX zero-decimal, as Stripe has
+    them, whatever CLDR says."""
     places = exponent(currency)
-    value = Decimal(int(minor)).scaleb(-places)
-    text = f"{value:,.{places}f}"
-    return f"{text} {currency.upper()}" if with_code else text
+    if currency.upper() == "ISK" and minor % 100 == 0:
+        return 0
+    return places
+
+
+@cache
+def _pattern(locale: str, places: int, iso: bool) -> NumberPattern:
+    """The locale's standard currency pattern with `places` decimals, its sign as the ISO
+    code when `iso` ("¤¤")."""
+    standard = Locale.parse(locale).currency_formats["standard"]
+    if iso:
+        pattern = parse_pattern(standard.pattern.replace("¤", "¤¤"))
+    else:
+        pattern = copy.copy(standard)
+    pattern.frac_prec = (places, places)
+    return pattern
+
+
+def format_amount(
+    minor: int,
+    currency: str,
+    *,
+    with_code: bool = True,
+    iso: bool = False,
+    locale: str | None = None,
+) -> str:
+    """Minor units as people read them in `locale` (default: the active one): "$49.99",
+    "¥500", "KWD 1.250", "-€3.00"; with `iso` the ISO code instead of the symbol ("USD 49.99",
+    "49,99 USD"), for where currencies mix. With `with_code=False`, the plain major-unit
+    number `parse_amount` reads back ("1,234.56", whatever the locale): for form fields."""
+    code = currency.upper()
+    places = display_places(int(minor), code)
+    value = Decimal(int(minor)).scaleb(-exponent(code))
+    if not with_code:
+        return f"{value:,.{exponent(code)}f}"
+    where = _known_locale(locale) if locale else active_locale()
+    text = _pattern(where, places, iso).apply(
+        value, Locale.parse(where), currency=code, currency_digits=False
+    )
+    return _spaced(text, code if iso else _symbol(code, where))
+
+
+@cache
+def _symbol(code: str, locale: str) -> str:
+    return get_currency_symbol(code, locale)
+
+
+def _spaced(text: str, sign: str) -> str:
+    """CLDR's currency spacing, which Babel leaves out: a sign ending (or starting) with a
+    letter is kept apart from the digits by a no-break space ("KWD 1.250", not "KWD1.250")."""
+    at = text.find(sign)
+    if at < 0 or not sign:
+        return text
+    end = at + len(sign)
+    if end < len(text) and sign[-1].isalpha() and (text[end].isdigit() or text[end] == "-"):
+        return f"{text[:end]}\xa0{text[end:]}"
+    if at > 0 and sign[0].isalpha() and text[at - 1].isdigit():
+        return f"{text[:at]}\xa0{text[at:]}"
+    return text
+
+
+def format_totals(totals: Mapping[str, int]) -> str:
+    """Amounts in several currencies, by currency code: "$12.00" for one currency,
+    "EUR 3.00 + USD 12.00" (ISO codes: the symbols could be mistaken) for more."""
+    iso = len(totals) > 1
+    return " + ".join(format_amount(minor, code, iso=iso) for code, minor in sorted(totals.items()))

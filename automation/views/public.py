@@ -17,6 +17,7 @@ from automation.models import Appointment, Calendar, Form
 from automation.selectors import calendar_days
 from automation.services.calendars import SlotTaken, appointment_book
 from automation.services.forms import submission_create
+from portal.money import locale_activate
 from portal.ratelimit import RateLimit, client_address
 
 # 5 bookings (of a calendar) per address in 10 minutes.
@@ -68,6 +69,7 @@ def public_booking(request: HttpRequest, slug: str):
     calendar = get_object_or_404(
         Calendar.objects.select_related("workspace"), slug=slug, is_active=True
     )
+    locale_activate(calendar.workspace.locale)  # the price as the business writes amounts
     booking = BookingForm(request.POST or None)
     if request.method == "POST" and SUBMISSION_RATE.used_up(_rate_key(calendar, request)):
         context = {"object": calendar, "sent": False}

@@ -28,7 +28,7 @@ from automation.views.versions import publish_state
 from automation.workflow_forms import RunFilterForm
 from portal import perms
 from portal.access import PortalRequest, workspace_view
-from portal.money import KNOWN_CURRENCIES, format_amount
+from portal.money import KNOWN_CURRENCIES, format_amount, format_totals
 from portal.pagination import paginate
 
 STRIPE_ID = re.compile(r"^(pi|ch|cus|re|py|pm)_[A-Za-z0-9_]+$")
@@ -144,13 +144,14 @@ def _is_charge(step: StepRun) -> bool:
 
 
 def _total(outputs: list[dict]) -> str:
-    """The amounts of these charges' outputs, by currency: "75.00 USD" ("" for none)."""
+    """The amounts of these charges' outputs, by currency: "$75.00", "EUR 5.00 + USD 75.00"
+    for several ("" for none)."""
     totals: Counter[str] = Counter()
     for out in outputs:
         minor, code = _minor_units("amount", out.get("amount"), out), _currency(out.get("currency"))
         if minor is not None and code:
             totals[code] += minor
-    return " + ".join(format_amount(minor, code) for code, minor in sorted(totals.items()))
+    return format_totals(totals)
 
 
 def _charged_by_run(runs: list[Run]) -> dict[int, str]:

@@ -78,7 +78,7 @@ def _admin_email(payment_pk: int) -> None:
     recipients = administrators(workspace)
     if not recipients:
         return
-    amount = format_amount(payment.amount, payment.currency)
+    amount = format_amount(payment.amount, payment.currency, locale=workspace.locale)
     who = payment.contact.name if payment.contact else "A customer"
     context = {
         "payment": payment,
@@ -106,7 +106,7 @@ def _receipt_email(payment_pk: int) -> None:
     bookings = _bookings(payment)
     context = {
         "payment": payment,
-        "amount": format_amount(payment.amount, payment.currency),
+        "amount": format_amount(payment.amount, payment.currency, locale=payment.workspace.locale),
         "bookings": bookings,
     }
     email = email_render(
@@ -127,11 +127,17 @@ def intent_mismatch_notify(mismatch_pk: int) -> None:
     if not recipients:
         return
     workspace = mismatch.workspace
+    # Two currencies side by side read with their ISO codes (portal.money).
+    iso = (mismatch.currency or "").lower() != mismatch.payment.currency.lower()
     context = {
         "mismatch": mismatch,
         "payment": mismatch.payment,
-        "intent_amount": format_amount(mismatch.amount, mismatch.currency),
-        "payment_amount": format_amount(mismatch.payment.amount, mismatch.payment.currency),
+        "intent_amount": format_amount(
+            mismatch.amount, mismatch.currency, iso=iso, locale=workspace.locale
+        ),
+        "payment_amount": format_amount(
+            mismatch.payment.amount, mismatch.payment.currency, iso=iso, locale=workspace.locale
+        ),
         "payment_url": settings.SITE_URL + mismatch.payment.get_absolute_url(),
         "url": settings.SITE_URL + reverse("reconciliation_list", args=[workspace.slug]),
     }

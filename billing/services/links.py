@@ -167,7 +167,7 @@ def payment_link_email(link: PaymentLink) -> Email:
     """The link's e-mail, HTML and text: what the preview shows is what is sent. Its times
     are the customer's: the bookings' calendar's zone, else the workspace's."""
     bookings = list(link.appointments.select_related("calendar").order_by("starts_at", "id"))
-    amount = format_amount(link.amount, link.currency)
+    amount = format_amount(link.amount, link.currency, locale=link.workspace.locale)
     context = {
         "link": link,
         "url": settings.SITE_URL + link.get_absolute_url(),

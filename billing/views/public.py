@@ -22,6 +22,7 @@ from billing.services.charges import payment_refresh_for_visitor
 from billing.services.links import payment_link_checkout, payment_link_expire
 from integrations.errors import GatewayError
 from integrations.stripe_js import stripe_js_csp
+from portal.money import locale_activate
 from portal.ratelimit import RateLimit, client_address
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # secrets.token_urlsafe, as PaymentLink makes them
@@ -40,7 +41,9 @@ def _link(token: str) -> PaymentLink:
     if not TOKEN.fullmatch(token):  # never a token we made; some (NUL) PostgreSQL cannot query
         raise Http404("No such payment link.")
     links = PaymentLink.objects.select_related("workspace", "contact", "connection", "payment")
-    return get_object_or_404(links, token=token)
+    link = get_object_or_404(links, token=token)
+    locale_activate(link.workspace.locale)  # the customer reads amounts as the business writes
+    return link
 
 
 def _link_closing(request: HttpRequest, token: str) -> PaymentLink:

@@ -30,6 +30,7 @@ from integrations.views.dashboard import (
 )
 from portal import perms
 from portal.access import PortalRequest, workspace_view
+from portal.labels import status_label
 
 # Only ids of this shape reach Stripe: anything else in the URL is a 404 here.
 CUSTOMER_ID_RE = re.compile(r"cus_[A-Za-z0-9]+")
@@ -182,7 +183,7 @@ def customer_detail(request: PortalRequest, customer_id: str):
             created=from_unix(detail.customer.created),
             cards=detail.cards,
             payments=[
-                (payment, from_unix(payment.created), payment.status.replace("_", " ").capitalize())
+                (payment, from_unix(payment.created), status_label(payment.status))
                 for payment in detail.payments
             ],
         )
