@@ -237,7 +237,7 @@ class WorkspaceSettingsForm(forms.ModelForm):
             "locale": (
                 "On this workspace's pages, its customers' pay and booking pages and its "
                 "e-mails: the currency's sign and the separators (“$1,234.56”, "
-                "“1.234,56 €”). Amounts are still typed with a decimal point."
+                "“1.234,56\xa0€”). Amounts are still typed with a decimal point."
             ),
             "time_zone": (
                 "The client's zone: a workflow's Wait counts days and reads times written "

@@ -53,7 +53,21 @@
     var code = form.querySelector("[name=currency]").value;
     total.textContent = unreadable
       ? "Total: a quantity or a price is not a number yet (e.g. 49.99)."
-      : "Total: " + format(sum, digits) + " " + code;
+      : "Total: " + inLocale(sum, digits, code);
+  }
+
+  // As the server writes it (portal/money.py, the workspace's locale and Stripe's decimals):
+  // "$1,037.62", "KWD 1,037.620", "1.037,62 €". Intl is given the exact decimal as a string.
+  function inLocale(value, digits, code) {
+    var plain = format(value, digits).replace(/,/g, "");
+    try {
+      return new Intl.NumberFormat((total.dataset.locale || "en_US").replace("_", "-"), {
+        style: "currency", currency: code,
+        minimumFractionDigits: digits, maximumFractionDigits: digits,
+      }).format(plain);
+    } catch (error) {
+      return format(value, digits) + " " + code;
+    }
   }
 
   addButton.addEventListener("click", function (event) {

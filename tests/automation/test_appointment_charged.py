@@ -26,7 +26,7 @@ def calendar(workspace):
 
 
 def _booking_workflow(workspace, connection, customer: str):
-    """Pay per booking: each booking charges the client's saved card 49.99 USD (the visitor
+    """Pay per booking: each booking charges the client's saved card $49.99 (the visitor
     never chooses who pays)."""
     step = charge_step(connection, amount=4999, customer_id=customer, description="Booking fee")
     return publish(workspace, [step], trigger="appointment_booked", name="Charge bookings")

@@ -59,7 +59,7 @@ def test_a_charge_in_flight_counts_towards_the_daily_maximum(sandbox, workspace)
     assert not errors and len(runs) == 2
     statuses = {r.cause: (r.status, r.error_message) for r in Run.objects.filter(pk__in=runs)}
     assert statuses["one"] == ("succeeded", "")
-    assert statuses["two"][0] == "failed" and "daily maximum (60.00 USD)" in statuses["two"][1]
+    assert statuses["two"][0] == "failed" and "daily maximum ($60.00)" in statuses["two"][1]
     assert len(sandbox.control.requests(path=INTENTS, method="POST")) == 1  # one charge only
     # The hold ends with the step: the succeeded step shows the charge, the failed one nothing.
     outputs = dict(StepRun.objects.filter(run_id__in=runs).values_list("run__cause", "outputs"))

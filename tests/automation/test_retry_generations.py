@@ -70,7 +70,7 @@ def test_a_declined_step_retried_after_the_card_is_replaced_charges_once_with_a_
     # The retried charge counts towards the workflow's daily maximum.
     paying = ContactFactory(workspace=workspace, stripe_customer_id=saved_customer(stripe_client))
     second = trigger_run(workspace, contact=paying, cause="two")
-    assert second.status == "failed" and "daily maximum (60.00 USD)" in second.error_message
+    assert second.status == "failed" and "daily maximum ($60.00)" in second.error_message
     assert len(sandbox.control.requests(path=INTENTS, method="POST")) == 3
 
 

@@ -81,15 +81,15 @@ def test_a_charge_step_shows_75_usd_beside_7500_in_tables_with_the_raw_json_behi
 
     outputs = html.split("<caption>Outputs</caption>")[1].split("</table>")[0]
     amount_row = next(row for row in outputs.split("<tr>") if "<code>amount</code>" in row)
-    assert "75.00 USD" in amount_row and "7500 in minor units" in amount_row
+    assert "$75.00" in amount_row and "7500 in minor units" in amount_row
     assert "<code>latest_charge</code>" in outputs  # each output a row of its own
     inputs = html.split("<caption>Inputs (variables resolved)</caption>")[1].split("</table>")[0]
-    assert "75.00 USD" in inputs and "<code>customer_id</code>" in inputs
+    assert "$75.00" in inputs and "<code>customer_id</code>" in inputs
     assert contact.stripe_customer_id in inputs  # the variable, resolved
     toggle = '<details class="wf-raw"><summary>Raw JSON</summary>'
     raw = html.split(toggle)[1].split("</details>")[0]
     assert '"amount": 7500' in unescape(raw) and '<pre class="payload">' in raw
-    assert "Charged 75.00 USD" in _text(html)
+    assert "Charged $75.00" in _text(html)
 
 
 def test_values_flatten_to_dotted_keys_and_amounts_take_the_currency_beside_them():
@@ -106,16 +106,16 @@ def test_values_flatten_to_dotted_keys_and_amounts_take_the_currency_beside_them
         }
     )
     shown = {row["key"]: (row["value"], row["money"]) for row in rows}
-    assert shown["amount"] == ("7500", "75.00 USD")
+    assert shown["amount"] == ("7500", "$75.00")
     assert shown["amount_in_minor_units"] == ("true", "")
-    assert shown["refund.amount_refunded"] == ("1250", "1,250 JPY")
-    assert shown["line.amount"] == ("990", "9.90 USD")
+    assert shown["refund.amount_refunded"] == ("1250", "¥1,250")
+    assert shown["line.amount"] == ("990", "$9.90")
     assert shown["typed.amount"] == ("49.99", "")
     assert shown["tags.0"] == ("vip", "") and shown["tags.1"] == ("lead", "")
     assert shown["note"] == ("null", "")
     # Without a currency beside it, the step's configured one; digits the step calls minor units.
     rows = value_rows({"amount": "2500", "amount_in_minor_units": True}, "eur")
-    assert rows[0] == {"key": "amount", "value": "2500", "money": "25.00 EUR"}
+    assert rows[0] == {"key": "amount", "value": "2500", "money": "€25.00"}
     assert value_rows({}) == [] and value_rows({"amount": 5}) == [
         {"key": "amount", "value": "5", "money": ""}
     ]
@@ -176,8 +176,8 @@ def test_the_list_shows_event_contact_and_amount_charged(workflow, workspace, ow
     html = as_user(owner).get(_list(workflow)).content.decode()
     rows = {("jane" if "Jane Cooper" in row else "dry"): _text(row)
             for row in html.split("<tbody>")[1].split("<tr>")[1:]}  # fmt: skip
-    assert "Form submitted" in rows["jane"] and "100.00 USD" in rows["jane"]
-    assert "charge.succeeded" in rows["dry"] and "5.00 USD" not in rows["dry"]
+    assert "Form submitted" in rows["jane"] and "$100.00" in rows["jane"]
+    assert "charge.succeeded" in rows["dry"] and "$5.00" not in rows["dry"]
     contact_url = reverse("contact_detail", args=["acme", jane.uuid])
     assert f'<a href="{contact_url}">Jane Cooper</a>' in html
     for heading in ("Trigger", "Contact", "Status", "Charged"):

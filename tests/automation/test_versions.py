@@ -92,7 +92,7 @@ def test_a_rename_and_changed_fields_show_old_and_new_values():
                             amount=3000, currency="usd", description="Lead fee"))  # fmt: skip
     assert _texts(old, new) == [
         "Renamed step “Charge” to “Charge the client”",
-        "Changed step “Charge the client”: Amount: 25.00 USD → 30.00 USD",
+        "Changed step “Charge the client”: Amount: $25.00 → $30.00",
     ]
 
 
@@ -131,8 +131,8 @@ def test_safety_settings_changed_in_their_currency():
                     "allow_reentry": False}  # fmt: skip
     definition = _definition(_step("a"))
     assert _texts(definition, definition, new_settings=new_settings) == [
-        "Safety settings changed: Largest single charge: 50.00 USD → 75.00 USD; "
-        "Most charged per day: no limit → 500.00 USD; "
+        "Safety settings changed: Largest single charge: $50.00 → $75.00; "
+        "Most charged per day: no limit → $500.00; "
         "A contact may go through this workflow more than once: yes → no"
     ]
 
@@ -173,7 +173,7 @@ def test_an_edit_of_a_published_workflow_is_an_unpublished_change(live):
     _raise_fee(live)
     assert services.workflow_has_changes(live)
     assert [str(c) for c in services.workflow_changes(live)] == [
-        "Changed step “Charge”: Amount: 25.00 USD → 30.00 USD"
+        "Changed step “Charge”: Amount: $25.00 → $30.00"
     ]
 
 
@@ -184,7 +184,7 @@ def test_publish_changes_makes_the_next_version_with_who_and_a_summary(live, own
     live.refresh_from_db()
     assert version.number == 2 and live.published_version == version
     assert live.status == Workflow.Status.PUBLISHED and version.published_by == owner
-    assert version.summary == "Changed step “Charge”: Amount: 25.00 USD → 30.00 USD"
+    assert version.summary == "Changed step “Charge”: Amount: $25.00 → $30.00"
     assert version.definition == live.definition
     assert not services.workflow_has_changes(live)
 
@@ -307,7 +307,7 @@ def test_restore_copies_a_version_into_the_draft_and_nothing_goes_live(live, own
     assert services.workflow_settings(live) == original.settings
     assert live.published_version.number == 2  # the draft changed; version 2 is still live
     assert [str(c) for c in services.workflow_changes(live)][0] == (
-        "Changed step “Charge”: Amount: 30.00 USD → 25.00 USD"
+        "Changed step “Charge”: Amount: $30.00 → $25.00"
     )
     entry = AuditEntry.objects.get(action=services.AUDIT_VERSION_RESTORE)
     assert entry.summary == "Restored version 1 of Pay per lead as the draft"
@@ -323,12 +323,12 @@ def test_the_history_lists_each_version_with_what_it_changed(live, owner):
     services.workflow_publish(workflow=live, changes_only=True, actor=owner)
     history = services.version_history(Workflow.objects.get(pk=live.pk))
     assert [(row["version"].number, row["live"]) for row in history] == [(2, True), (1, False)]
-    assert history[0]["lines"] == ["Changed step “Charge”: Amount: 25.00 USD → 30.00 USD"]
+    assert history[0]["lines"] == ["Changed step “Charge”: Amount: $25.00 → $30.00"]
     assert history[1]["lines"] == ["First version."]
     # A version kept before summaries were: its summary is worked out from the one before.
     WorkflowVersion.objects.filter(number=2).update(summary="")
     history = services.version_history(Workflow.objects.get(pk=live.pk))
-    assert history[0]["lines"] == ["Changed step “Charge”: Amount: 25.00 USD → 30.00 USD"]
+    assert history[0]["lines"] == ["Changed step “Charge”: Amount: $25.00 → $30.00"]
 
 
 # --- the pages -----------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def test_the_builder_header_shows_unpublished_changes_and_what_differs(live, own
     _raise_fee(live)
     html = client.get(live.get_absolute_url()).content.decode()
     assert "Unpublished changes" in html
-    assert "Changed step “Charge”" in html and "25.00 USD → 30.00 USD" in html
+    assert "Changed step “Charge”" in html and "$25.00 → $30.00" in html
     # An htmx edit sends the header again, out of band, so it follows the edit.
     partial = client.get(live.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
     assert 'id="wf-header" hx-swap-oob="true"' in partial and "Unpublished changes" in partial
@@ -374,10 +374,10 @@ def test_the_versions_page_and_restore_with_confirmation(live, owner, as_user, s
     html = client.get(_url("workflow_versions", live)).content.decode()
     assert 'id="v2"' in html and 'id="v1"' in html and "Live" in html
     assert owner.email in html and "America/New_York" in html
-    assert "25.00 USD → 30.00 USD" in html and "First version." in html
+    assert "$25.00 → $30.00" in html and "First version." in html
     v1 = live.versions.get(number=1)
     confirm = client.get(_url("workflow_version_restore", live, v1.uuid)).content.decode()
-    assert "Restore version 1 as the draft?" in confirm and "30.00 USD → 25.00 USD" in confirm
+    assert "Restore version 1 as the draft?" in confirm and "$30.00 → $25.00" in confirm
     live.refresh_from_db()
     assert live.definition != v1.definition  # a GET changes nothing
     response = client.post(_url("workflow_version_restore", live, v1.uuid), follow=True)

@@ -20,7 +20,7 @@ def staff_client(staff, as_user):
 
 @pytest.fixture
 def bookings(workspace, contact):
-    """Two unpaid bookings of the contact: 49.99 and 25.00 USD."""
+    """Two unpaid bookings of the contact: 49.99 and $25.00."""
     calendar = CalendarFactory(workspace=workspace, name="Teeth cleaning")
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=3)
     return [
@@ -66,7 +66,7 @@ def attach(stripe_client, contact, card: str) -> str:
 
 @pytest.fixture
 def link(workspace, connection, contact, bookings, staff):
-    """A 74.99 USD payment link for the contact's two bookings, made by staff."""
+    """A $74.99 payment link for the contact's two bookings, made by staff."""
     return payment_link_create(
         workspace=workspace, contact=contact, amount=7499, currency="usd",
         description="Your two visits", appointments=bookings, user=staff,

@@ -27,8 +27,8 @@ def test_a_card_on_file_charge_records_who_from_where_and_what(
     payment = Payment.objects.get()
     entry = only(Action.PAYMENT_CHARGE)
     assert (entry.actor, entry.actor_label, entry.address) == (staff, staff.email, CLIENT_ADDRESS)
-    assert entry.summary == "Charge of 49.99 USD to Jane Cooper (card on file)"
-    assert entry.changes["amount"] == {"before": None, "after": "49.99 USD"}
+    assert entry.summary == "Charge of $49.99 to Jane Cooper (card on file)"
+    assert entry.changes["amount"] == {"before": None, "after": "$49.99"}
     assert (entry.object_type, entry.object_id) == ("billing.payment", str(payment.uuid))
 
 
@@ -56,7 +56,7 @@ def test_a_new_card_payment_is_recorded_when_it_is_created(staff_client, staff, 
 
     entry = only(Action.PAYMENT_CHARGE)
     assert entry.actor == staff and entry.address == CLIENT_ADDRESS
-    assert entry.summary == "Charge of 12.00 USD to Jane Cooper (new card)"
+    assert entry.summary == "Charge of $12.00 to Jane Cooper (new card)"
     assert "_secret_" not in everything_stored()  # the client secret is nobody's business
 
 
@@ -95,13 +95,13 @@ def test_a_refund_is_recorded_once_stripe_made_it(staff_client, staff, paid):
     entry = only(Action.PAYMENT_REFUND)
     assert entry.actor == staff and entry.address == CLIENT_ADDRESS
     assert entry.summary == (
-        "Refunded 30.00 USD of Jane Cooper's payment of 50.00 USD (requested_by_customer)"
+        "Refunded $30.00 of Jane Cooper's payment of $50.00 (requested_by_customer)"
     )
-    assert entry.changes == {"refunded": {"before": "0.00 USD", "after": "30.00 USD"}}
+    assert entry.changes == {"refunded": {"before": "$0.00", "after": "$30.00"}}
 
 
 def test_a_refused_refund_records_nothing(staff_client, paid):
-    assert "At most 50.00 USD can be refunded." in _refund(staff_client, paid, "50.01").text
+    assert "At most $50.00 can be refunded." in _refund(staff_client, paid, "50.01").text
     assert entries(Action.PAYMENT_REFUND) == []
 
 
@@ -127,10 +127,10 @@ def test_a_link_made_sent_sent_again_and_cancelled_is_four_entries(
         Action.LINK_CREATE, Action.LINK_SEND, Action.LINK_SEND, Action.LINK_CANCEL
     ]  # fmt: skip
     assert all(e.actor == staff and e.address == CLIENT_ADDRESS for e in entries(prefix="link."))
-    assert made.summary == "Payment link of 74.99 USD for Jane Cooper"
-    assert sent.summary == "Payment link of 74.99 USD sent to jane@example.com"
-    assert again.summary == "Payment link of 74.99 USD sent again to jane@example.com"
-    assert cancelled.summary == "Payment link of 74.99 USD for Jane Cooper cancelled"
+    assert made.summary == "Payment link of $74.99 for Jane Cooper"
+    assert sent.summary == "Payment link of $74.99 sent to jane@example.com"
+    assert again.summary == "Payment link of $74.99 sent again to jane@example.com"
+    assert cancelled.summary == "Payment link of $74.99 for Jane Cooper cancelled"
     assert cancelled.changes == {"status": {"before": "open", "after": "cancelled"}}
     assert link.token not in everything_stored()  # the link's secret is not in the trail
 

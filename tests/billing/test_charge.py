@@ -40,7 +40,7 @@ def test_the_first_step_asks_for_confirmation_and_charges_nothing(
 ):
     response = card_on_file(staff_client, contact, default_card(stripe_client, contact),
                             confirmed="")  # fmt: skip
-    assert "Charge 49.99 USD to Visa •••• 4242" in response.text
+    assert "Charge $49.99 to Visa •••• 4242" in response.text
     assert 'name="confirmed" value="on"' in response.text
     assert not Payment.objects.exists()
     assert not stripe_client.v1.payment_intents.list().data
@@ -129,7 +129,7 @@ def test_two_concurrent_submissions_of_one_attempt_charge_once(live_server, staf
 def test_a_bad_amount_is_refused_next_to_the_field(staff_client, contact, stripe_client):
     response = card_on_file(staff_client, contact, default_card(stripe_client, contact),
                             amount="0.10")  # fmt: skip
-    assert "Stripe&#x27;s minimum charge in USD is 0.50 USD." in response.text
+    assert "Stripe&#x27;s minimum charge in USD is $0.50." in response.text
     assert not Payment.objects.exists()
 
 

@@ -2,7 +2,7 @@
 amount, currency and customer, and the row has no other intent. Anyone who can create intents
 in the account can write `metadata[portal_payment]`; an intent that names a row without
 matching it is recorded, shown on the reconciliation page and e-mailed to the owners once,
-and changes nothing (it used to mark a 200.00 invoice Paid for a 0.50 USD intent)."""
+and changes nothing (it used to mark a 200.00 invoice Paid for a $0.50 intent)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _deliver_events_of(endpoint, stripe_client, intent_id: str) -> None:
 
 @pytest.fixture
 def pending_invoice_payment(work_item, payer, stripe_client):
-    """A payer's new-card payment of the whole invoice (200.00 USD), not confirmed yet."""
+    """A payer's new-card payment of the whole invoice ($200.00), not confirmed yet."""
     started = invoice_pay_card(work_item=work_item, payer=payer, amount=work_item.invoice.total)
     assert started.client_secret
     return Payment.objects.get(pk=started.attempt.payment_id)
@@ -76,13 +76,13 @@ def test_a_webhook_for_a_stray_intent_naming_an_invoice_payment_applies_nothing(
     mismatch = IntentMismatch.objects.get()
     assert (mismatch.payment, mismatch.payment_intent, mismatch.amount) == (payment, stray, 50)
     assert mismatch.via == "webhook" and mismatch.workspace == payment.workspace
-    assert "0.50 USD instead of 200.00 USD" in mismatch.reasons
+    assert "$0.50 instead of $200.00" in mismatch.reasons
     assert real_intent in mismatch.reasons
     assert [m.subject for m in mail.outbox] == [MISMATCH_SUBJECT]
     assert mail.outbox[0].to == [owner.email] and stray in mail.outbox[0].body
 
     page = as_user(owner).get(reverse("reconciliation_list", args=["acme"]))
-    assert stray in page.text and "0.50 USD instead of 200.00 USD" in page.text
+    assert stray in page.text and "$0.50 instead of $200.00" in page.text
 
     # The payer's own intent still pays the invoice.
     stripe_client.v1.payment_intents.confirm(real_intent, params={"payment_method": "pm_card_visa"})
@@ -114,7 +114,7 @@ def test_reconciliation_reports_a_stray_intent_and_applies_nothing(
         (line,) = [d for d in run.differences if d["payment_intent"] == stray]
         assert (line["kind"], line["repaired"], line["payment"]) == ("mismatch", False,
                                                                      str(payment.uuid))  # fmt: skip
-        assert "0.50 USD instead of 200.00 USD" in line["message"]
+        assert "$0.50 instead of $200.00" in line["message"]
     assert report.payments_updated == 0
     assert IntentMismatch.objects.get().via == "reconciliation"
     assert [m.subject for m in mail.outbox] == [MISMATCH_SUBJECT]
@@ -134,7 +134,7 @@ def test_an_intent_of_another_amount_is_not_applied_to_a_row_that_lost_its_answe
 
     payment.refresh_from_db()
     assert (payment.status, payment.stripe_payment_intent_id) == ("pending", "")
-    assert IntentMismatch.objects.get().reasons == "0.50 USD instead of 25.00 USD"
+    assert IntentMismatch.objects.get().reasons == "$0.50 instead of $25.00"
 
 
 def test_an_intent_of_another_customer_is_not_applied(

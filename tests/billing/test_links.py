@@ -32,7 +32,7 @@ def _detail(link):
 def test_the_preview_shows_the_email_and_sends_nothing(staff_client, link):
     response = staff_client.get(_detail(link))
     assert "Preview of the e-mail" in response.text
-    assert "Acme: payment request of 74.99 USD" in response.text
+    assert "Acme: payment request of $74.99" in response.text
     assert f"/pay/{link.token}/" in response.text
     assert "Teeth cleaning" in response.text and "Send the e-mail" in response.text
     assert mail.outbox == []
@@ -84,8 +84,8 @@ def test_the_hosted_page_shows_business_bookings_and_amount(client, link, settin
     response = client.get(link.get_absolute_url())
     text = response.text
     assert response.status_code == 200
-    assert "Acme" in text and "Your two visits" in text and "Pay 74.99 USD" in text
-    assert "Teeth cleaning" in text and "49.99 USD" in text and "25.00 USD" in text
+    assert "Acme" in text and "Your two visits" in text and "Pay $74.99" in text
+    assert "Teeth cleaning" in text and "$49.99" in text and "$25.00" in text
     assert "Save this card for future payments" in text
     assert settings.STRIPE_JS_URL in text
     assert "<script>" not in text  # no inline scripts: data goes in data- attributes
@@ -178,12 +178,12 @@ def test_paying_then_returning_shows_success_and_charges_the_bookings(
 
     assert response["Location"] == reverse("public_pay_done", args=[link.token])
     done = client.get(response["Location"])
-    assert "Payment successful" in done.text and "74.99 USD" in done.text
+    assert "Payment successful" in done.text and "$74.99" in done.text
     link.refresh_from_db()
     assert link.status == "paid"
     assert {b.get_payment_status_display() for b in link.appointments.all()} == {"Charged in Full"}
     subjects = sorted(m.subject for m in mail.outbox)
-    assert subjects == ["Jane Cooper paid 74.99 USD", "Your receipt from Acme"]
+    assert subjects == ["Jane Cooper paid $74.99", "Your receipt from Acme"]
     assert "This link has been paid" in client.get(link.get_absolute_url()).text
 
 
@@ -225,7 +225,7 @@ def test_the_webhook_confirms_a_link_payment_the_customer_never_returned_from(
     with django_capture_on_commit_callbacks(execute=True):
         client.get(reverse("public_pay_return", args=[link.token]))
     assert len(mail.outbox) == 2
-    assert [m.subject for m in mail.outbox].count("Jane Cooper paid 74.99 USD") == 1
+    assert [m.subject for m in mail.outbox].count("Jane Cooper paid $74.99") == 1
     assert payment.events.filter(kind="webhook").count() == 1
     assert not payment.events.filter(kind="return page").exists()
 

@@ -62,11 +62,22 @@ def test_the_chart_is_inline_svg_of_collected_and_failed_in_the_chosen_currency(
     assert "<svg" in page.text and "<script" not in page.text.split("<svg")[1].split("</svg>")[0]
     chart = page.context["chart"]
     assert chart.currency == "USD"
-    assert chart.total_collected == "64.99 USD" and chart.total_failed == "20.00 USD"
+    # The workspace was paid in USD and EUR: the chart's totals name the ISO code.
+    assert chart.total_collected == "USD\xa064.99" and chart.total_failed == "USD\xa020.00"
     assert len(chart.bars) == 30 and chart.bars[-1].collected == 6499
-    assert "Collected 64.99 USD" in page.text
+    assert "Collected USD\xa064.99" in page.text
     eur = staff_client.get(LIST, {"currency": "EUR"}).context["chart"]
-    assert eur.total_collected == "7.00 EUR" and eur.total_failed == "0.00 EUR"
+    assert eur.total_collected == "EUR\xa07.00" and eur.total_failed == "EUR\xa00.00"
+
+
+def test_a_workspace_paid_in_one_currency_charts_it_with_its_symbol(staff_client, workspace):
+    contact = ContactFactory(workspace=workspace)
+    _row(workspace, contact, "succeeded", 4999)
+    _row(workspace, contact, "failed", 2000)
+    page = staff_client.get(LIST)
+    chart = page.context["chart"]
+    assert chart.total_collected == "$49.99" and chart.total_failed == "$20.00"
+    assert "Collected $49.99" in page.text and "USD\xa049.99" not in page.text
 
 
 def test_the_list_keeps_a_constant_number_of_queries(
@@ -101,7 +112,7 @@ def test_the_payment_page_shows_ids_timeline_and_a_refund_form(staff_client, pai
 
 def test_refund_asks_first(staff_client, paid, stripe_client):
     response = _refund(staff_client, paid, "20.00", confirmed="")
-    assert "Refund 20.00 USD to the customer?" in response.text
+    assert "Refund $20.00 to the customer?" in response.text
     assert not stripe_client.v1.refunds.list().data
 
 
@@ -112,7 +123,7 @@ def test_refund_part_then_the_rest_then_a_third_is_refused(staff_client, paid, s
     third = _refund(staff_client, paid, "1.00")
 
     assert first.status_code == 302 and rest.status_code == 302
-    assert "At most 20.00 USD can be refunded." in too_much.text
+    assert "At most $20.00 can be refunded." in too_much.text
     assert "This payment has been refunded in full already." in third.text
     paid.refresh_from_db()
     assert paid.amount_refunded == 5000

@@ -67,7 +67,7 @@ def test_a_missed_webhook_is_repaired_and_its_effects_happen_once(
     statuses = {b.payment_status for b in link.appointments.all()}
     assert statuses == {Appointment.PaymentStatus.CHARGED_IN_FULL}
     assert sorted(m.subject for m in mail.outbox) == [
-        "Jane Cooper paid 74.99 USD",
+        "Jane Cooper paid $74.99",
         "Your receipt from Acme",
     ]
     assert payment.events.filter(kind="reconciliation").count() == 1
@@ -134,7 +134,7 @@ def test_a_refund_made_in_stripes_dashboard_reaches_the_ledger_and_is_never_lowe
     assert payment.amount_refunded == 1000
     assert report.refunds_recorded == 1 and _kinds(report) == [("refund", True)]
     assert payment.events.filter(kind="reconciliation").get().message == (
-        "Refund of 10.00 USD recorded from Stripe"
+        "Refund of $10.00 recorded from Stripe"
     )
 
     Payment.objects.filter(pk=payment.pk).update(amount_refunded=2000)

@@ -31,7 +31,7 @@ def test_a_fresh_form_repeating_a_charge_asks_before_charging_again(
     card_on_file(staff_client, contact, card, amount="1.00")
     # Back re-fetched the form: a new token, the same amount.
     asked = card_on_file(staff_client, contact, card, amount="1.00")
-    assert "1.00 USD was charged to Jane Cooper at" in asked.text
+    assert "$1.00 was charged to Jane Cooper at" in asked.text
     assert "Yes, charge again" in asked.text and "Charge again</button>" in asked.text
     assert len(_intents(stripe_client)) == 1 and Payment.objects.count() == 1
     # Meant: ticked.
@@ -93,9 +93,7 @@ def test_a_fresh_link_form_repeating_an_open_link_asks_first(staff_client, conta
 
     assert _link_form(staff_client, contact).status_code == 302
     asked = _link_form(staff_client, contact)
-    assert asked.status_code == 200 and "A link for 1.00 USD was made for Jane Cooper" in (
-        asked.text
-    )
+    assert asked.status_code == 200 and "A link for $1.00 was made for Jane Cooper" in asked.text
     assert PaymentLink.objects.count() == 1
     assert _link_form(staff_client, contact, repeat="on").status_code == 302
     assert PaymentLink.objects.count() == 2

@@ -161,7 +161,7 @@ def test_the_visitor_still_sees_paid_and_failed(client, link, stripe_client, mon
     payment.refresh_from_db()
     assert payment.status == "failed"
     page = client.get(link.get_absolute_url())
-    assert "Pay 74.99 USD" in page.text  # the form, to try another card
+    assert "Pay $74.99" in page.text  # the form, to try another card
 
     _confirm(stripe_client, payment)
     # Within the window the ledger answers (still failed); the webhook would tell us too.

@@ -43,7 +43,7 @@ def test_staff_card_on_file_pay_back_pay_charges_once(
     page.get_by_label("Amount").fill("1.00")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Yes, charge").click()
-    expect(page.get_by_text(re.compile(r"1\.00 USD was charged to Jane Cooper at"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"\$1\.00 was charged to Jane Cooper at"))).to_be_visible()
     screenshot("back-card-on-file-repeat-question")
     assert _intents(stripe_client) == 1 and Payment.objects.count() == 1
 
@@ -66,7 +66,7 @@ def test_staff_new_card_pay_back_pay_charges_once(
     # The first result again, or the question whether a second charge is meant.
     expect(
         page.get_by_role("heading", name="Payment succeeded").or_(
-            page.get_by_text(re.compile(r"1\.00 USD was charged to Jane Cooper at"))
+            page.get_by_text(re.compile(r"\$1\.00 was charged to Jane Cooper at"))
         )
     ).to_be_visible()
     screenshot("back-new-card")
@@ -95,7 +95,7 @@ def test_payer_pay_back_pay_charges_once(
     page.get_by_label("Amount (USD)").fill("1.00")
     page.get_by_label(re.compile(r"Visa •••• 4242")).check()
     page.get_by_role("button", name="Pay", exact=True).click()
-    expect(page.get_by_text("Paid 1.00 USD. The invoice is now Partially paid.")).to_be_visible()
+    expect(page.get_by_text("Paid $1.00. The invoice is now Partially paid.")).to_be_visible()
 
     page.go_back()
     page.get_by_label("Amount (USD)").fill("1.00")
@@ -103,7 +103,7 @@ def test_payer_pay_back_pay_charges_once(
     page.get_by_role("button", name="Pay", exact=True).click()
     expect(
         page.get_by_text("This payment was already made").or_(
-            page.get_by_text(re.compile(r"You paid 1\.00 USD on this invoice at"))
+            page.get_by_text(re.compile(r"You paid \$1\.00 on this invoice at"))
         )
     ).to_be_visible()
     screenshot("back-payer")
@@ -137,6 +137,6 @@ def test_staff_send_link_back_send_makes_one_link_and_one_email(
     page.get_by_label("Amount").fill("1.00")
     page.get_by_label("Description").fill("Your visit")
     page.get_by_role("button", name="Preview the e-mail").click()
-    expect(page.get_by_text(re.compile(r"A link for 1\.00 USD was made for Jane"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"A link for \$1\.00 was made for Jane"))).to_be_visible()
     screenshot("back-link-2")
     assert PaymentLink.objects.filter(status="open").count() == 1 and len(mail.outbox) == 1

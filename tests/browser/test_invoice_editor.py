@@ -22,7 +22,7 @@ def test_lines_are_added_in_place_and_the_total_follows(page, live_server, login
     page.get_by_label("Quantity (line 1)").fill("3")
     page.get_by_label("Unit price (line 1)").fill("12.5")
     total = page.locator("[data-live-total]")
-    expect(total).to_have_text("Total: 37.500 KWD")
+    expect(total).to_have_text("Total: KWD\xa037.500")
 
     url = page.url
     page.get_by_role("button", name="Add a line").click()
@@ -30,7 +30,7 @@ def test_lines_are_added_in_place_and_the_total_follows(page, live_server, login
     expect(page.get_by_label("Description (line 1)")).to_have_value("Qualified lead")
     page.get_by_label("Description (line 2)").fill("Setup")
     page.get_by_label("Unit price (line 2)").fill("1,000.120")
-    expect(total).to_have_text("Total: 1,037.620 KWD")
+    expect(total).to_have_text("Total: KWD\xa01,037.620")
     page.get_by_label("Unit price (line 2)").fill("ten")
     expect(total).to_contain_text("not a number yet")
     page.get_by_label("Unit price (line 2)").fill("1000.120")

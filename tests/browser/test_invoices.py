@@ -65,8 +65,8 @@ def test_payer_pays_part_with_a_new_saved_card_then_the_rest_with_it(
     screenshot("invoices-pay-new-card")
     page.get_by_role("button", name="Pay", exact=True).click()
 
-    expect(page.get_by_text("Paid 80.00 USD. The invoice is now Partially paid.")).to_be_visible()
-    expect(page.get_by_test_id("outstanding")).to_have_text("120.00 USD")
+    expect(page.get_by_text("Paid $80.00. The invoice is now Partially paid.")).to_be_visible()
+    expect(page.get_by_test_id("outstanding")).to_have_text("$120.00")
     screenshot("invoices-partially-paid")
 
     page.get_by_role("link", name="Pay", exact=True).click()
@@ -77,7 +77,7 @@ def test_payer_pays_part_with_a_new_saved_card_then_the_rest_with_it(
     screenshot("invoices-pay-saved-card")
     page.get_by_role("button", name="Pay", exact=True).click()
 
-    expect(page.get_by_text("Paid 120.00 USD. The invoice is now Paid.")).to_be_visible()
+    expect(page.get_by_text("Paid $120.00. The invoice is now Paid.")).to_be_visible()
     expect(page.get_by_test_id("work-item-state")).to_have_text("Work item closed: Paid")
     expect(page.get_by_role("link", name="Pay", exact=True)).to_have_count(0)
     screenshot("invoices-paid")

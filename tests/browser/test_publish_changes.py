@@ -59,7 +59,7 @@ def test_owner_publishes_changes_as_version_2_and_restores_version_1_as_draft(
     expect(changes).to_be_visible()
     expect(header).to_contain_text("Published version 1 · Unpublished changes")
     expect(changes).to_contain_text("Changed step “Charge the lead fee”")
-    expect(changes).to_contain_text("Amount: 25.00 USD → 30.00 USD")
+    expect(changes).to_contain_text("Amount: $25.00 → $30.00")
     expect(changes).to_contain_text("New runs use version 1 until you publish")
     shot(page, "publish-changes-unpublished")
     workflow.refresh_from_db()
@@ -80,7 +80,7 @@ def test_owner_publishes_changes_as_version_2_and_restores_version_1_as_draft(
     v2, v1 = page.locator("#v2"), page.locator("#v1")
     expect(v2).to_contain_text("Live")
     expect(v2).to_contain_text(owner.email)
-    expect(v2).to_contain_text("Amount: 25.00 USD → 30.00 USD")
+    expect(v2).to_contain_text("Amount: $25.00 → $30.00")
     expect(v2).to_contain_text(re.compile(r"\b(EST|EDT)\b"))  # the viewer's zone, named
     expect(v1).to_contain_text("First version.")
     expect(v1).to_contain_text(owner.email)
@@ -91,13 +91,13 @@ def test_owner_publishes_changes_as_version_2_and_restores_version_1_as_draft(
     # --- restore version 1 as the draft, after confirming
     v1.get_by_role("link", name=re.compile("Restore as draft")).click()
     expect(page.get_by_role("heading", name="Restore version 1 as the draft?")).to_be_visible()
-    expect(page.get_by_text("Amount: 30.00 USD → 25.00 USD")).to_be_visible()
+    expect(page.get_by_text("Amount: $30.00 → $25.00")).to_be_visible()
     shot(page, "publish-changes-restore-confirm")
     page.get_by_role("button", name="Restore version 1 as draft").click()
     expect(page.get_by_text("Version 1 restored as the draft.")).to_be_visible()
     expect(header).to_contain_text("Published version 2 · Unpublished changes")
     expect(page.get_by_role("region", name="Unpublished changes")).to_contain_text(
-        "Amount: 30.00 USD → 25.00 USD"
+        "Amount: $30.00 → $25.00"
     )
     expect(page.get_by_role("button", name="Publish changes")).to_be_enabled()
     shot(page, "publish-changes-restored")

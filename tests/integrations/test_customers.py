@@ -236,7 +236,7 @@ def test_the_customer_page_shows_cards_and_payments(stripe_account, staff, as_us
     assert "Visa" in html and "•••• 4242" in html
     assert f"{card.card.exp_month:02d}/{card.card.exp_year}" in html
     assert '<span class="badge">Default</span>' in html
-    assert "49.99 USD" in html and "Succeeded" in html and "Teeth whitening" in html
+    assert "$49.99" in html and "Succeeded" in html and "Teeth whitening" in html
     # Staff have stripe=read, not stripe=*: no delete button.
     assert _delete_url(cid) not in html
     assert secret not in html

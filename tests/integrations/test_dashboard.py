@@ -60,10 +60,21 @@ def test_it_shows_the_account_balance_and_bank_accounts(sandbox, workspace, owne
     html = response.content.decode()
     for text in ("Acme Dental", account["id"], "<dd>US</dd>", "<dd>USD</dd>", TEST_BADGE):
         assert text in html
-    assert "<td>USD</td><td>123.45 USD</td><td>5.00 USD</td>" in html
+    assert "<td>USD</td><td>$123.45</td><td>$5.00</td>" in html
     assert "STRIPE TEST BANK" in html and "•••• 6789" in html and "Verified" in html
     assert connection.masked_secret_key in html
     assert secret not in html
+
+
+def test_a_bank_accounts_status_reads_as_words(sandbox, workspace, owner, as_user):
+    secret, _, _ = _connect(sandbox, workspace)
+    sandbox.control.add_external_account(
+        secret, bank_name="STRIPE TEST BANK", last4="6789", status="verification_failed"
+    )
+
+    html = as_user(owner).get(_url()).content.decode()
+
+    assert "<td>Verification failed</td>" in html and "verification_failed" not in html.lower()
 
 
 def test_it_shows_empty_states_without_balance_or_bank_account(sandbox, workspace, owner, as_user):
@@ -71,7 +82,7 @@ def test_it_shows_empty_states_without_balance_or_bank_account(sandbox, workspac
 
     html = as_user(owner).get(_url()).content.decode()
 
-    assert "<td>0.00 USD</td><td>0.00 USD</td>" in html  # Stripe lists the default currency
+    assert "<td>$0.00</td><td>$0.00</td>" in html  # Stripe lists the default currency
     assert "No payout bank account" in html
 
 
@@ -85,8 +96,8 @@ def test_balances_list_the_default_currency_first(sandbox, workspace, owner, as_
     html = as_user(owner).get(_url()).content.decode()
 
     assert html.index("<td>USD</td>") < html.index("<td>EUR</td>") < html.index("<td>JPY</td>")
-    assert "<td>EUR</td><td>7.00 EUR</td><td>0.00 EUR</td>" in html
-    assert "<td>JPY</td><td>1,500 JPY</td>" in html
+    assert "<td>EUR</td><td>€7.00</td><td>€0.00</td>" in html
+    assert "<td>JPY</td><td>¥1,500</td>" in html
 
 
 def test_a_live_connection_shows_the_live_badge(sandbox, workspace, owner, as_user):

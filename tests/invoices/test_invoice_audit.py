@@ -28,7 +28,7 @@ def test_processing_records_who_and_for_whom_once(invoice, staff, as_user):
     entry = only(Action.INVOICE_PROCESS)
     assert (entry.actor, entry.address) == (staff, CLIENT_ADDRESS)
     assert entry.summary == (
-        "Processed Invoice INV-00001 for Invoice payers at /acme/Branch A (200.00 USD)"
+        "Processed Invoice INV-00001 for Invoice payers at /acme/Branch A ($200.00)"
     )
     assert entry.changes["assigned to"]["after"].startswith('<Assignee name="Invoice payers"')
     assert (entry.object_type, entry.object_id) == ("invoices.invoice", str(invoice.uuid))
@@ -45,7 +45,7 @@ def test_voiding_records_the_status_change(work_item, staff, as_user):
 
     entry = only(Action.INVOICE_VOID)
     assert (entry.actor, entry.address) == (staff, CLIENT_ADDRESS)
-    assert entry.summary == "Voided Invoice INV-00001 (200.00 USD)"
+    assert entry.summary == "Voided Invoice INV-00001 ($200.00)"
     assert entry.changes == {"status": {"before": "open", "after": "void"}}
 
 
@@ -67,4 +67,4 @@ def test_an_invoice_with_a_payment_cannot_be_voided_and_nothing_is_recorded(
 
     paid = only(Action.PAYMENT_CHARGE)  # the payer's payment, by the payer, from their address
     assert (paid.actor, paid.address) == (payer, CLIENT_ADDRESS)
-    assert paid.summary == "Charge of 80.00 USD to Acme Branch A clinic (invoice)"
+    assert paid.summary == "Charge of $80.00 to Acme Branch A clinic (invoice)"

@@ -20,9 +20,9 @@ def client_contact(workspace):
 @pytest.mark.parametrize(
     ("currency", "lines", "message"),
     [
-        ("USD", [("Lead", "2", "0.20")], "The total is 0.40 USD. Stripe&#x27;s minimum charge in "
-         "USD is 0.50 USD."),
-        ("JPY", [("Lead", "1", "49")], "The total is 49 JPY. Stripe&#x27;s minimum charge in JPY"),
+        ("USD", [("Lead", "2", "0.20")], "The total is $0.40. Stripe&#x27;s minimum charge in "
+         "USD is $0.50."),
+        ("JPY", [("Lead", "1", "49")], "The total is ¥49. Stripe&#x27;s minimum charge in JPY"),
         ("KWD", [("Lead", "1", "1.255")], "Stripe requires KWD amounts to end in 0"),
     ],
 )  # fmt: skip

@@ -171,7 +171,7 @@ def test_the_detail_shows_lines_totals_work_items_and_attempts(work_item, staff,
     for text in (
         "INV-00001",
         "Qualified lead",
-        "200.00 USD",
+        "$200.00",
         "Outstanding",
         "Invoice payers",
         "/acme/Branch A",

@@ -45,7 +45,7 @@ def test_a_flood_of_the_payers_return_page_asks_stripe_once_per_state(
     stripe_client.v1.payment_intents.confirm(intent_id, params={"payment_method": "pm_card_visa"})
     time.sleep(charges.REFRESH_PER_PAYMENT.window)  # the next return may ask again
     page = client.get(data["return_url"], follow=True)
-    assert "Paid 50.00 USD. The invoice is now Partially paid." in page.text
+    assert "Paid $50.00. The invoice is now Partially paid." in page.text
     paid_at = len(sandbox.control.requests(path=INTENTS))
 
     for _ in range(100):  # paid: the ledger answers

@@ -55,7 +55,7 @@ def test_the_same_form_sent_twice_pays_once_and_says_so(payer_client, work_item,
 def test_a_fresh_form_repeating_a_payment_asks_first(payer_client, work_item, card):
     _pay(payer_client, work_item, attempt=uuid.uuid4(), card=card)
     asked = _pay(payer_client, work_item, attempt=uuid.uuid4(), card=card)
-    assert "You paid 20.00 USD on this invoice at" in asked.text
+    assert "You paid $20.00 on this invoice at" in asked.text
     assert "Yes, pay again" in asked.text
     assert Invoice.objects.get().amount_paid == 2000
     _pay(payer_client, work_item, attempt=uuid.uuid4(), card=card, repeat="on")
@@ -77,5 +77,5 @@ def test_after_a_decline_the_same_page_pays_with_another_card(
     fresh = declined.text.split('name="attempt" value="')[1].split('"')[0]
     assert fresh != str(token)
     paid = _pay(payer_client, work_item, attempt=fresh, card=card)
-    assert "Paid 20.00 USD" in paid.text
+    assert "Paid $20.00" in paid.text
     assert Invoice.objects.get().amount_paid == 2000

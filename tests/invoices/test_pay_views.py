@@ -43,7 +43,7 @@ def test_the_form_offers_the_balance_saved_cards_and_a_new_card(
     _saved_card(sandbox, connection, payer)
     page = as_user(payer).get(_pay_url(work_item))
     assert page.status_code == 200
-    assert 'value="200.00"' in page.text and "Up to 200.00 USD" in page.text
+    assert 'value="200.00"' in page.text and "Up to $200.00" in page.text
     assert "Visa •••• 4242, expires" in page.text and "A new card" in page.text
     assert "Save this card for next time" in page.text
     assert f'data-publishable-key="{connection.publishable_key}"' in page.text
@@ -96,7 +96,7 @@ def test_part_with_a_saved_card_then_the_rest_makes_the_invoice_paid(
         },
         follow=True,
     )
-    assert "Paid 80.00 USD. The invoice is now Partially paid." in first.text
+    assert "Paid $80.00. The invoice is now Partially paid." in first.text
     invoice = Invoice.objects.get()
     assert (invoice.status, invoice.amount_paid) == ("partially_paid", 8000)
     page = client.get(_pay_url(work_item))
@@ -112,7 +112,7 @@ def test_part_with_a_saved_card_then_the_rest_makes_the_invoice_paid(
         },
         follow=True,
     )
-    assert "Paid 120.00 USD. The invoice is now Paid." in rest.text
+    assert "Paid $120.00. The invoice is now Paid." in rest.text
     assert "Work item closed: Paid" in rest.text
     invoice.refresh_from_db()
     work_item.refresh_from_db()
@@ -125,11 +125,11 @@ def test_part_with_a_saved_card_then_the_rest_makes_the_invoice_paid(
 @pytest.mark.parametrize(
     "amount, message",
     [
-        ("200.01", "The most you can pay now is 200.00 USD."),
+        ("200.01", "The most you can pay now is $200.00."),
         ("0", "The amount must be greater than zero."),
         ("-5", "Enter an amount such as 49.99"),
         ("10.001", "USD has at most 2 decimals."),
-        ("0.20", "Stripe&#x27;s minimum charge in USD is 0.50 USD."),
+        ("0.20", "Stripe&#x27;s minimum charge in USD is $0.50."),
     ],
 )
 def test_bad_amounts_are_refused_before_stripe(
@@ -190,7 +190,7 @@ def test_a_new_card_gets_a_client_secret_then_the_return_view_records_it(
     intent_id = data["client_secret"].split("_secret_")[0]
     stripe_client.v1.payment_intents.confirm(intent_id, params={"payment_method": "pm_card_visa"})
     page = client.get(data["return_url"], follow=True)
-    assert "Paid 50.00 USD. The invoice is now Partially paid." in page.text
+    assert "Paid $50.00. The invoice is now Partially paid." in page.text
     attempt.refresh_from_db()
     assert attempt.status == "succeeded"
 
@@ -211,7 +211,7 @@ def test_a_new_card_with_a_bad_amount_answers_json_errors(
     )
     assert response.status_code == 400
     errors = json.loads(response.content)["errors"]
-    assert errors["amount"][0]["message"] == "The most you can pay now is 200.00 USD."
+    assert errors["amount"][0]["message"] == "The most you can pay now is $200.00."
     assert _intents(sandbox) == []
 
 

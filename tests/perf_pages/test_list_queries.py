@@ -152,8 +152,8 @@ def _audit_entries(scene: Scene, n: int) -> None:
                    workspace_slug=scene.workspace.slug, actor=scene.owner if i % 2 else None,
                    actor_label=scene.owner.email if i % 2 else f"workflow Flow {i % 7}",
                    address="203.0.113.9", action=AuditEntry.Action.PAYMENT_CHARGE,
-                   summary=f"Charge of 49.99 USD to Contact {i}",
-                   changes={"amount": {"before": None, "after": "49.99 USD"}})
+                   summary=f"Charge of $49.99 to Contact {i}",
+                   changes={"amount": {"before": None, "after": "$49.99"}})
         for i in range(n)
     )  # fmt: skip
 

@@ -126,7 +126,7 @@ def test_the_link_email_has_a_complete_payment_button_and_the_customers_times(li
 
     (message,) = mail.outbox
     text, html = parts(message)
-    assert message.subject == "Acme & Sons: payment request of 74.99 USD"
+    assert message.subject == "Acme & Sons: payment request of $74.99"
     label, href = button(html, text)
     assert label == "Complete Payment"
     assert href == f"{settings.SITE_URL}/pay/{link.token}/"
@@ -207,7 +207,7 @@ def test_owners_alerts_are_html_with_a_button(workspace, owner, site_url):
     )  # fmt: skip
     mismatch = IntentMismatch.objects.create(
         workspace=workspace, payment=payment, payment_intent="pi_stray", amount=50,
-        currency="usd", reasons="0.50 USD instead of 200.00 USD", via="webhook",
+        currency="usd", reasons="$0.50 instead of $200.00", via="webhook",
     )  # fmt: skip
 
     connection_owners_warn(connection_id=connection.pk)

@@ -62,11 +62,11 @@ def test_three_decimal_amounts_must_end_in_zero(code):
 @pytest.mark.parametrize(
     ("code", "minor", "message"),
     [
-        ("USD", 49, "Stripe's minimum charge in USD is 0.50 USD."),
-        ("GBP", 29, "Stripe's minimum charge in GBP is 0.30 GBP."),
-        ("EUR", 49, "Stripe's minimum charge in EUR is 0.50 EUR."),
-        ("JPY", 49, "Stripe's minimum charge in JPY is 50 JPY."),
-        ("HUF", 17499, "Stripe's minimum charge in HUF is 175.00 HUF."),
+        ("USD", 49, "Stripe's minimum charge in USD is $0.50."),
+        ("GBP", 29, "Stripe's minimum charge in GBP is £0.30."),
+        ("EUR", 49, "Stripe's minimum charge in EUR is €0.50."),
+        ("JPY", 49, "Stripe's minimum charge in JPY is ¥50."),
+        ("HUF", 17499, "Stripe's minimum charge in HUF is HUF\xa0175.00."),
         ("KRW", 0, "The amount must be greater than zero."),
         ("ISK", 150, "Stripe charges ISK in whole krónur"),
     ],

@@ -219,7 +219,7 @@ def assert_row_keys_one_body(sandbox, key: str) -> None:
 # --- the workflow charge step ---------------------------------------------------------------
 
 
-@pytest.fixture(params=[4999, 1500], ids=["49.99 USD", "15.00 USD"])
+@pytest.fixture(params=[4999, 1500], ids=["$49.99", "$15.00"])
 def charge_env(request, workspace, connection, contact, sandbox, stripe_client, faulty_stripe):
     """Two workflows (two test items, so pytest-xdist shares the schedules between cores)."""
     workflow = publish(workspace, [charge_step(connection, amount=request.param)])

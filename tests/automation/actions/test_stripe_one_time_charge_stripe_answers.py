@@ -45,10 +45,10 @@ def test_an_amount_below_the_accounts_minimum_once_converted_fails_the_step_with
 @pytest.mark.parametrize(
     ("amount", "currency", "message"),
     [
-        ("0.49", "usd", "Stripe's minimum charge in USD is 0.50 USD."),
-        ("49", "jpy", "Stripe's minimum charge in JPY is 50 JPY."),
+        ("0.49", "usd", "Stripe's minimum charge in USD is $0.50."),
+        ("49", "jpy", "Stripe's minimum charge in JPY is ¥50."),
         ("1.255", "tnd", "Stripe requires TND amounts to end in 0"),
-        ("1000000", "usd", "The amount is above Stripe's maximum of 999,999.99 USD."),
+        ("1000000", "usd", "The amount is above Stripe's maximum of $999,999.99."),
     ],
 )
 def test_the_builder_refuses_what_stripe_would(workspace, connection, amount, currency, message):
