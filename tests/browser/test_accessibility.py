@@ -10,6 +10,7 @@ through Playwright, which the Content-Security-Policy does not stop.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -144,6 +145,30 @@ def test_forms_showing_their_errors_pass_axe(live_server, page, login, workspace
             found[name] = problems
     report = "\n".join(f"{name}: {line}" for name, lines in found.items() for line in lines)
     assert not found, f"serious or critical axe violations:\n{report}"
+
+
+def test_results_swapped_in_by_htmx_pass_axe(live_server, page, login, workspace, owner, objects):
+    """Search, filters and their errors, as htmx leaves the page after swapping the results."""
+    login(page, owner)
+    found = {}
+    page.goto(f"{live_server.url}/w/{workspace.slug}/contacts/")
+    page.get_by_label("Search contacts").fill("nobody-at-all")
+    expect(page.get_by_text("No contact matches")).to_be_visible()
+    found["contacts, no match"] = axe_violations(page)
+    page.goto(live_server.url + _url("run_list", "workflow", objects))
+    page.get_by_label("Status").select_option("failed")
+    expect(page.get_by_text("Filtered")).to_be_visible()
+    found["runs, filtered"] = axe_violations(page)
+    page.get_by_label("From").fill("2026-03-10")
+    page.get_by_label("To", exact=True).fill("2026-03-01")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("alert")).to_contain_text("Correct the filters")
+    found["runs, filters refused"] = axe_violations(page)
+    page.goto(f"{live_server.url}/w/{workspace.slug}/appointments/")
+    page.get_by_label("Status").select_option("cancelled")
+    expect(page).to_have_url(re.compile("status=cancelled"))
+    found["appointments, filtered"] = axe_violations(page)
+    assert {name: lines for name, lines in found.items() if lines} == {}
 
 
 def test_axe_finds_an_unlabelled_field_and_poor_contrast(page):
