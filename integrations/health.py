@@ -13,7 +13,7 @@ from django_q.tasks import async_task
 
 from integrations.models import StripeConnection
 from portal import perms
-from portal.emails import email_render, email_send, workspace_zone
+from portal.emails import email_send_each
 from portal.models import Membership
 from portal.permissions import workspace_permissions
 
@@ -72,7 +72,7 @@ def _tell_owners(connection: StripeConnection) -> None:
     workspace = connection.workspace
     memberships = Membership.objects.filter(workspace=workspace).select_related("user")
     recipients = [
-        m.user.email
+        m.user
         for m in memberships
         if m.user.email and perms.STRIPE_ALL in workspace_permissions(m.user, workspace)
     ]
@@ -84,11 +84,11 @@ def _tell_owners(connection: StripeConnection) -> None:
         "health": connection.get_health_display().lower(),
         "url": settings.SITE_URL + reverse("stripe_dashboard", args=[workspace.slug]),
     }
-    email = email_render(
+    email_send_each(
         "key_rejected",
         context,
         subject=f"Stripe stopped accepting the key of {workspace.name}",
         workspace=workspace,
-        zone=workspace_zone(workspace),
+        users=recipients,
+        fail_silently=True,
     )
-    email_send(email, to=recipients, fail_silently=True)

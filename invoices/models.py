@@ -121,6 +121,8 @@ class WorkItem(models.Model):
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When its payers were e-mailed: claimed before sending, so they are told once.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

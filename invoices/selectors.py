@@ -40,6 +40,25 @@ def work_items_for(user, workspace):
     ).select_related("invoice__contact", "org_unit", "role", "workspace")
 
 
+def work_item_payers(item: WorkItem) -> list:
+    """The users `work_items_for` gives `item`: members of its org unit (UNIT: exactly it;
+    TREE: it or a unit below it) holding its role and `stripe=pay`; those with an address,
+    by address."""
+    unit = item.org_unit
+    memberships = Membership.objects.filter(workspace=item.workspace_id, roles=item.role_id)
+    if item.scope_type == ScopeType.TREE:
+        memberships = memberships.filter(
+            Q(org_unit__path=unit.path) | Q(org_unit__path__startswith=unit.path + "/")
+        )
+    else:
+        memberships = memberships.filter(org_unit=unit)
+    users = {m.user for m in memberships.select_related("user") if m.user.is_active}
+    payers = (
+        u for u in users if u.email and perms.STRIPE_PAY in workspace_permissions(u, item.workspace)
+    )
+    return sorted(payers, key=lambda user: user.email)
+
+
 def payer_cards_list(profile: PayerProfile | None, connection: StripeConnection) -> list[Card]:
     """The payer's saved cards on the connection's account, default first (none before the
     payer's first payment made them a Stripe customer). GatewayError if Stripe refuses."""

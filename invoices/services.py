@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from invoices.models import Invoice, InvoiceLine, InvoicePayment, PaymentProcess, WorkItem
+from invoices.selectors import work_item_payers
 from portal.audit import audit_record
+from portal.emails import email_send_each
 from portal.models import AuditEntry
 from portal.money import MAXIMUM_AMOUNT, format_amount
 
@@ -196,6 +203,46 @@ def invoice_process(*, invoice: Invoice, actor=None, address: str | None = None)
                     address=address,
                     changes={"assigned to": {"before": None, "after": str(process)}},
                 )
+                # A new item only: its payers hear of it once the item surely exists.
+                transaction.on_commit(
+                    partial(work_item_payers_notify, item_pk=item.pk), robust=True
+                )
                 return item
         except IntegrityError:  # processed at the same moment elsewhere
             return locked.work_items.get(status=WorkItem.Status.OPEN)
+
+
+def work_item_payers_notify(*, item_pk: int) -> int:
+    """E-mail each payer of an open work item its invoice and a "View and pay" button, each at
+    their own clock, once: the item is claimed (`notified_at`) before anything is sent, so a
+    second call sends nothing. Nobody in scope: nothing sent, nothing claimed. The number sent."""
+    item = WorkItem.objects.select_related("workspace", "invoice", "org_unit", "role").get(
+        pk=item_pk
+    )
+    if item.status != WorkItem.Status.OPEN or item.notified_at is not None:
+        return 0
+    payers = work_item_payers(item)
+    if not payers:
+        return 0
+    claimed = WorkItem.objects.filter(pk=item.pk, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    invoice, workspace = item.invoice, item.workspace
+    amount = format_amount(invoice.total, invoice.currency, locale=workspace.locale)
+    due = f" (due {date_format(invoice.due_date)})" if invoice.due_date else ""
+    context = {
+        "item": item,
+        "invoice": invoice,
+        "lines": list(invoice.lines.all()),
+        "amount": amount,
+        "url": settings.SITE_URL + reverse("work_item_pay", args=[workspace.slug, item.uuid]),
+    }
+    return email_send_each(
+        "invoice",
+        context,
+        subject=f"{workspace.name} sent you invoice {invoice.display_number} for {amount}{due}",
+        workspace=workspace,
+        users=payers,
+    )

@@ -5,8 +5,9 @@ with a plain-text alternative.
 Times in an e-mail are the recipient's: the templates are rendered with the recipient's zone
 active, so `{{ when|local }}` (portal/templatetags/zoned.py) shows that zone's clock and names
 the zone ("9:00 a.m. EST"); a booking reads in its calendar's zone with `|in_zone`. A customer's
-zone is their bookings' calendar's, else the workspace's (`customer_zone`); members have no zone
-of their own stored, so staff e-mails use the workspace's (`workspace_zone`).
+zone is their bookings' calendar's, else the workspace's (`customer_zone`); a member's is the zone
+their browser last reported (UserPreferences, remembered by portal.middleware), else the
+workspace's (`user_zone`), so staff e-mails go one message per recipient.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from portal.models import UserPreferences
 from portal.money import locale_override
 
 PRODUCT_NAME = "Agency Portal"
@@ -46,6 +48,14 @@ def customer_zone(workspace, appointments: Iterable = ()) -> str:
     for appointment in appointments:
         return _known(appointment.calendar.time_zone)
     return workspace_zone(workspace)
+
+
+def user_zone(user, workspace) -> str:
+    """A member's zone: the one their browser last reported, else the workspace's."""
+    remembered = (
+        UserPreferences.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    )
+    return _known(remembered) if remembered else workspace_zone(workspace)
 
 
 def _known(zone: str | None) -> str:
@@ -113,3 +123,23 @@ def email_message(email: Email, *, to: list[str], connection=None) -> EmailMulti
 def email_send(email: Email, *, to: list[str], fail_silently: bool = False) -> int:
     """Send `email` (its text, with its HTML as the alternative) to `to`; the number sent."""
     return email_message(email, to=to).send(fail_silently=fail_silently)
+
+
+def email_send_each(
+    name: str,
+    context: dict,
+    *,
+    subject: str,
+    workspace,
+    users: Iterable,
+    fail_silently: bool = False,
+) -> int:
+    """Render and send `emails/<name>` to each user apart, in that user's zone (`user_zone`):
+    two owners in two zones read the same e-mail at their own clocks. The number sent."""
+    sent = 0
+    for user in users:
+        email = email_render(
+            name, context, subject=subject, workspace=workspace, zone=user_zone(user, workspace)
+        )
+        sent += email_send(email, to=[user.email], fail_silently=fail_silently)
+    return sent

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.access import TwoFactorRequired
+from portal.models import UserPreferences
 from portal.money import DEFAULT_LOCALE, locale_override
 from portal.two_factor import two_factor_enabled
 
@@ -28,11 +29,31 @@ class ViewerTimezoneMiddleware:
         # ("America"), which ZoneInfo cannot open (an OSError, not ZoneInfoNotFoundError).
         if name in known_zones():
             timezone.activate(zoneinfo.ZoneInfo(name))
+            _remember(request, name)
         else:
             timezone.deactivate()
         # Amounts read in the default locale until a workspace page activates its own.
         with locale_override(DEFAULT_LOCALE):
             return self.get_response(request)
+
+
+REMEMBERED_ZONE = "_remembered_tz"
+
+
+def _remember(request, name: str) -> None:
+    """Keep the zone a signed-in user's browser reports, for e-mails sent to them
+    (portal.emails.user_zone). The session remembers what was stored, so a page whose zone
+    has not changed costs no query; a change is written once, and only if it differs."""
+    session = getattr(request, "session", None)
+    user = getattr(request, "user", None)
+    if session is None or user is None or session.get(REMEMBERED_ZONE) == name:
+        return
+    if not user.is_authenticated:
+        return
+    stored = UserPreferences.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    if stored != name:
+        UserPreferences.objects.update_or_create(user=user, defaults={"time_zone": name})
+    session[REMEMBERED_ZONE] = name
 
 
 @cache

@@ -166,6 +166,20 @@ class Membership(models.Model):
         return f"{self.user} in {self.workspace}"
 
 
+class UserPreferences(models.Model):
+    """What the portal remembers of a person across workspaces: the zone their browser last
+    reported (the `tz` cookie, portal.middleware), so e-mails to them read in their clock."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone or 'no zone'}"
+
+
 def _invitation_token() -> str:
     return secrets.token_urlsafe(32)
 

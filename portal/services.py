@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from portal import perms
 from portal.audit import audit_record, changes_between
-from portal.emails import email_render, email_send, workspace_zone
+from portal.emails import email_render, email_send, user_zone, workspace_zone
 from portal.models import (
     AuditEntry,
     Contact,
@@ -209,13 +209,14 @@ def _invitation_email_send(invitation: Invitation) -> None:
         "days": Invitation.LIFETIME.days,
     }
     subject = render_to_string("portal/emails/invitation_subject.txt", context)
-    # The invitee has no zone here yet: the workspace's, named beside the expiry.
+    # An invitee who already has an account reads the expiry at their own clock; a newcomer
+    # at the workspace's; the zone is named beside it.
+    known = _users_with_email(invitation.email)
+    zone = (
+        user_zone(known[0], invitation.workspace) if known else workspace_zone(invitation.workspace)
+    )
     email = email_render(
-        "invitation",
-        context,
-        subject=subject,
-        workspace=invitation.workspace,
-        zone=workspace_zone(invitation.workspace),
+        "invitation", context, subject=subject, workspace=invitation.workspace, zone=zone
     )
     email_send(email, to=[invitation.email])
 

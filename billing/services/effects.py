@@ -15,7 +15,7 @@ from automation.models import Appointment
 from automation.services.runs import runs_start_for_trigger
 from billing.models import IntentMismatch, Payment, PaymentLink
 from portal import perms
-from portal.emails import customer_zone, email_render, email_send, workspace_zone
+from portal.emails import customer_zone, email_render, email_send, email_send_each
 from portal.models import Membership
 from portal.money import format_amount
 from portal.permissions import workspace_permissions
@@ -55,14 +55,15 @@ def _link_trigger(link: PaymentLink, payment: Payment) -> dict:
     }
 
 
-def administrators(workspace) -> list[str]:
-    """The e-mail addresses of the workspace's owners (those who manage it)."""
+def administrators(workspace) -> list:
+    """The workspace's owners (those who manage it) who have an e-mail address, by address."""
     memberships = Membership.objects.filter(workspace=workspace).select_related("user")
-    return sorted(
-        m.user.email
+    owners = (
+        m.user
         for m in memberships
         if m.user.email and perms.WORKSPACE_MANAGE in workspace_permissions(m.user, workspace)
     )
+    return sorted(owners, key=lambda user: user.email)
 
 
 def _bookings(payment: Payment) -> list:
@@ -88,15 +89,10 @@ def _admin_email(payment_pk: int) -> None:
         "url": settings.SITE_URL + payment.get_absolute_url(),
         "settings_url": settings.SITE_URL + reverse("workspace_settings", args=[workspace.slug]),
     }
-    # Members have no zone of their own: the owners read times in the workspace's, named.
-    email = email_render(
-        "admin_paid",
-        context,
-        subject=f"{who} paid {amount}",
-        workspace=workspace,
-        zone=workspace_zone(workspace),
+    # One message per owner, at their own clock (else the workspace's), the zone named.
+    email_send_each(
+        "admin_paid", context, subject=f"{who} paid {amount}", workspace=workspace, users=recipients
     )
-    email_send(email, to=recipients)
 
 
 def _receipt_email(payment_pk: int) -> None:
@@ -141,11 +137,10 @@ def intent_mismatch_notify(mismatch_pk: int) -> None:
         "payment_url": settings.SITE_URL + mismatch.payment.get_absolute_url(),
         "url": settings.SITE_URL + reverse("reconciliation_list", args=[workspace.slug]),
     }
-    email = email_render(
+    email_send_each(
         "intent_mismatch",
         context,
         subject="A Stripe payment did not match the ledger",
         workspace=workspace,
-        zone=workspace_zone(workspace),
+        users=recipients,
     )
-    email_send(email, to=recipients)

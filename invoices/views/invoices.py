@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from invoices.forms import InvoiceFilterForm, InvoiceForm, LineFormSet, line_initial
-from invoices.models import Invoice, WorkItem
+from invoices.models import Invoice, ScopeType, WorkItem
+from invoices.selectors import work_item_payers
 from invoices.services import (
     invoice_edit_refusal,
     invoice_issue,
@@ -131,6 +132,13 @@ def invoice_process_view(request: PortalRequest, invoice_uuid):
     else:
         messages.success(
             request, f"Work item created for {item.assignee_name} ({item.org_unit.path})."
+        )
+    if not work_item_payers(item):
+        below = " or a unit below it" if item.scope_type == ScopeType.TREE else ""
+        messages.warning(
+            request,
+            f"No payer would be notified: nobody holds the {item.role.name} role in "
+            f"{item.org_unit.path}{below}.",
         )
     return redirect(invoice)
 
