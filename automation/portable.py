@@ -41,7 +41,7 @@ from automation import registry
 from automation.models import Availability, Calendar, Form, FormField, Workflow
 from portal import perms
 from portal.audit import audit_record
-from portal.models import Workspace
+from portal.models import AuditEntry, Workspace
 from portal.money import KNOWN_CURRENCIES, LARGEST_AMOUNT
 from portal.permissions import workspace_permissions
 from portal.two_factor import two_factor_required
@@ -54,9 +54,9 @@ MAX_DEPTH = 20  # if/else inside if/else
 MAX_FORMS = MAX_CALENDARS = 20
 MAX_FIELDS = 100
 
-# Audit actions (portal.AuditEntry.Action has no member for them yet: see the report).
-AUDIT_COPY = "workflow.copy"
-AUDIT_IMPORT = "workflow.import"
+# Audit actions of copies and imports.
+AUDIT_COPY = AuditEntry.Action.WORKFLOW_COPY
+AUDIT_IMPORT = AuditEntry.Action.WORKFLOW_IMPORT
 
 CLEARED = "_cleared"
 STRIPE_ACCOUNT, CUSTOMER, SECRET, FILTER = "stripe_account", "customer", "secret", "filter"

@@ -322,9 +322,8 @@ def workflow_problems(workflow: Workflow) -> list[str]:
     return problems
 
 
-# What a member who restores a version does, in the audit trail. (Not yet one of
-# AuditEntry.Action's choices, which would need a migration of portal: shown as it is.)
-AUDIT_VERSION_RESTORE = "workflow.restore"
+# What a member who restores a version does, in the audit trail.
+AUDIT_VERSION_RESTORE = AuditEntry.Action.WORKFLOW_RESTORE
 
 
 def _labels() -> dict[str, str]:

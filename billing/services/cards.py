@@ -6,10 +6,9 @@ from integrations.errors import NOT_FOUND, GatewayError
 from integrations.gateway.customers import Card, payment_method_detach
 from integrations.selectors import connection_credentials, default_connection
 from portal.audit import audit_record
+from portal.models import AuditEntry
 
-# Not yet among AuditEntry.Action's choices (that needs a portal migration): the audit log
-# shows the code itself until it is added there.
-CARD_REMOVE = "card.remove"
+CARD_REMOVE = AuditEntry.Action.CARD_REMOVE
 
 
 class CardNotFound(Exception):
