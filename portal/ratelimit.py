@@ -14,6 +14,8 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as counts
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 
@@ -79,15 +81,30 @@ class RateLimit:
 
     def hit(self, key: str) -> bool:
         """Count a hit; True when the key has now had more than `limit` in its window."""
-        name = self._cache_key(key)
-        counts.add(name, 0, timeout=self.window)  # the window starts with the first hit
-        try:
-            return counts.incr(name) > self.limit
-        except ValueError:  # expired between add and incr
-            counts.add(name, 1, timeout=self.window)
-            return False
+        return _count(self._cache_key(key), self.window) > self.limit
 
     def used_up(self, key: str) -> bool:
         """True when the key has had `limit` hits in its window (the next would be refused);
         counts nothing."""
         return counts.get(self._cache_key(key), 0) >= self.limit
+
+
+def _count(name: str, window: int) -> int:
+    """Add one to the count under `name` and return it; the first hit starts a `window`-second
+    window. Atomic under concurrency: with Redis one MULTI (SET NX EX, then INCR), so no count
+    outlives its window and no two hits read the same number; elsewhere (the in-process cache)
+    add-or-increment, tried again when the key expires in between."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(name)
+        with backend._cache.get_client(key, write=True).pipeline(transaction=True) as multi:
+            multi.set(key, 0, ex=window, nx=True).incr(key)
+            return int(multi.execute()[-1])
+    for _ in range(5):
+        if counts.add(name, 1, timeout=window):
+            return 1
+        try:
+            return counts.incr(name)
+        except ValueError:  # expired since the add: start a new window
+            continue
+    return 1
