@@ -84,9 +84,9 @@ def measure(bench, stack, password: str) -> list[Figure]:
     figures = []
     for name in urls:
         figures += [
-            Figure("5", f"p95 {LABELS[name]} page / bare view, {label}", ratios[name], "",
+            Figure("4", f"p95 {LABELS[name]} page / bare view, {label}", ratios[name], "",
                    "<= 5", lambda v: v <= 5),
-            Figure("5", f"rows rendered, {LABELS[name]}, {label}", [most_rows[name]], "",
+            Figure("4", f"rows rendered, {LABELS[name]}, {label}", [most_rows[name]], "",
                    "<= 100", lambda v: v <= 100),
         ]  # fmt: skip
     return figures

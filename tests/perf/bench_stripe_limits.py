@@ -55,15 +55,15 @@ def run(bench) -> list[Figure]:
         mine = [e for e in log if e["account"] == stack.seed["account"]]
         steps = stack.ops("step_failures", tag=tag)
         figures += [
-            Figure("4", f"runs succeeded of a {count}-trigger burst, {label}",
+            Figure("5", f"runs succeeded of a {count}-trigger burst, {label}",
                    [counts.get("succeeded", 0)], "", f"= {count}", lambda v: v == count),
-            Figure("4", f"max requests in any second, one account, {label}",
+            Figure("5", f"max requests in any second, one account, {label}",
                    [max_per_second([e["created"] for e in mine])], "req/s",
                    f"<= {BUDGET:.0f} (80% of {STRIPE_TEST_RATE})", lambda v: v <= BUDGET),
-            Figure("4", f"429s reaching a run (steps retried), {label}", [steps["retried"]],
+            Figure("5", f"429s reaching a run (steps retried), {label}", [steps["retried"]],
                    "", "0", lambda v: v == 0),
         ]  # fmt: skip
-    figures.append(Figure("4", "429s answered by the sandbox (both accounts)", [refused], "",
+    figures.append(Figure("5", "429s answered by the sandbox (both accounts)", [refused], "",
                           note="info: the bucket should leave none"))  # fmt: skip
     return figures
 

@@ -75,17 +75,17 @@ def run(bench) -> list[Figure]:
     def ratio(a: str, b: str) -> list[float]:
         return [x / y for x, y in zip(rates[a], rates[b], strict=True)]
 
-    figures = [Figure("3", f"runs/s, {name}", values, "runs/s") for name, values in rates.items()]
+    figures = [Figure("6", f"runs/s, {name}", values, "runs/s") for name, values in rates.items()]
     figures += [
-        Figure("3", "ORM broker on SQLite / Redis on PostgreSQL (2 workers)",
+        Figure("6", "ORM broker on SQLite / Redis on PostgreSQL (2 workers)",
                ratio("ORM/SQLite, 2 workers", "Redis/PG, 2 workers"), "", ">= 0.35",
                lambda v: v >= 0.35),
-        Figure("3", "2 workers / 1 worker, Redis on PostgreSQL",
+        Figure("6", "2 workers / 1 worker, Redis on PostgreSQL",
                ratio("Redis/PG, 2 workers", "Redis/PG, 1 worker"), "", ">= 1.6",
                lambda v: v >= 1.6),
-        Figure("3", "shipped save_limit / save_limit 250, ORM/SQLite (2 workers)",
+        Figure("6", "shipped save_limit / save_limit 250, ORM/SQLite (2 workers)",
                ratio("ORM/SQLite, 2 workers", "ORM/SQLite, 2 workers, save_limit 250"), "",
                "> 1 (gain)"),
-        Figure("3", "runs that did not succeed", [failed], "", "0", lambda v: v == 0),
+        Figure("6", "runs that did not succeed", [failed], "", "0", lambda v: v == 0),
     ]  # fmt: skip
     return figures

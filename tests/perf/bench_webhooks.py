@@ -54,11 +54,11 @@ def intake_ratio(bench, stack) -> list[Figure]:
         health_rps.append(results["health"].rps)
         errors += results["webhook"].errors + results["health"].errors
     return [
-        Figure("1", f"webhook rps / bare view rps, {label}", ratios, "", ">= 0.40",
+        Figure("2", f"webhook rps / bare view rps, {label}", ratios, "", ">= 0.40",
                lambda v: v >= 0.40),
-        Figure("1", f"webhook intake, {label}", webhook_rps, "req/s"),
-        Figure("1", f"bare /healthz/ view, {label}", health_rps, "req/s"),
-        Figure("1", f"errors in the intake runs, {label}", [errors], "", "0", lambda v: v == 0),
+        Figure("2", f"webhook intake, {label}", webhook_rps, "req/s"),
+        Figure("2", f"bare /healthz/ view, {label}", health_rps, "req/s"),
+        Figure("2", f"errors in the intake runs, {label}", [errors], "", "0", lambda v: v == 0),
     ]  # fmt: skip
 
 
@@ -76,16 +76,16 @@ def paced_flood(bench, stack) -> list[Figure]:
     stack.ops("purge_queue")
     locked = stack.log_count("database is locked")
     return [
-        Figure("1", f"p95 ack at {rate} events/s while workers drain, {label}", p95s, "ms",
+        Figure("2", f"p95 ack at {rate} events/s while workers drain, {label}", p95s, "ms",
                "< 250 ms", lambda v: v < 250, note=f"{seconds:.0f} s, p95 per third"),
-        Figure("1", f"failed acks at {rate}/s, {label}", [failed], "", "0", lambda v: v == 0,
+        Figure("2", f"failed acks at {rate}/s, {label}", [failed], "", "0", lambda v: v == 0,
                note=f"answers by status, 0 = none: {dict(sorted(paced.statuses.items()))}"),
-        Figure("1", f'"database is locked" in the logs, {label}', [locked], "", "0",
+        Figure("2", f'"database is locked" in the logs, {label}', [locked], "", "0",
                lambda v: v == 0),
-        Figure("1", f"events processed by the end of the flood, {label}",
+        Figure("2", f"events processed by the end of the flood, {label}",
                [events.get("processed", 0)], "", note=f"stored {sum(events.values())}"),
-        Figure("6", f"peak RSS of a web process after the flood, {label}", [rss["web"]], "MiB"),
-        Figure("6", f"peak RSS of a worker after the flood, {label}", [rss["worker"]], "MiB"),
+        Figure("7", f"peak RSS of a web process after the flood, {label}", [rss["web"]], "MiB"),
+        Figure("7", f"peak RSS of a worker after the flood, {label}", [rss["worker"]], "MiB"),
     ]  # fmt: skip
 
 

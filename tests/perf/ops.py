@@ -85,6 +85,10 @@ def seed(*, name: str, sandbox_url: str) -> dict:
         wf.trigger_set(workflow=lead, type="form_submitted", config={"forms": [str(form.uuid)]})
         saved_card = _charge_config(connection, "{{ contact.stripe_customer_id }}")
         _step(lead, "stripe_one_time_charge", "Charge", saved_card)
+        # A visitor's form chooses the contact charged: the publish check wants maximums.
+        wf.workflow_settings_save(workflow=Workflow.objects.get(pk=lead.pk),
+                                  max_amount_per_charge=1000, max_amount_per_day=10_000_000,
+                                  safety_currency="usd", allow_reentry=True)  # fmt: skip
         wf.workflow_publish(workflow=Workflow.objects.get(pk=lead.pk))
 
         three = wf.workflow_create(workspace=workspace, name="Three steps")
@@ -99,6 +103,16 @@ def seed(*, name: str, sandbox_url: str) -> dict:
         # the charge goes to the seeded customer's saved card.
         _step(three, "stripe_one_time_charge", "Charge", _charge_config(connection, customer.id))
         wf.workflow_publish(workflow=Workflow.objects.get(pk=three.pk))
+
+        # Bar 1's end-to-end job: payment events, one filter step that passes.
+        only = wf.workflow_create(workspace=workspace, name="Filter only")
+        wf.trigger_set(workflow=only, type="stripe_payment_event",
+                       config={"connection": str(connection.uuid)})  # fmt: skip
+        _step(only, "filter", "Succeeded payments", {
+            "left": "{{ trigger.type }}", "operator": "equals",
+            "right": "payment_intent.succeeded",
+        })  # fmt: skip
+        wf.workflow_publish(workflow=Workflow.objects.get(pk=only.pk))
 
         one = wf.workflow_create(workspace=workspace, name="One call")
         wf.trigger_set(workflow=one, type="manual", config={})

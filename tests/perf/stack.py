@@ -283,6 +283,11 @@ class Stack:
             "last_finish": max(ends) if ends else None,
         }
 
+    @staticmethod
+    def when(value) -> float:
+        """A time read by `query` as seconds since the epoch."""
+        return _when(value)
+
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
