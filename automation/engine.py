@@ -85,11 +85,30 @@ def run_execute(*, run_pk: int) -> None:
     if not _claim(run_pk):
         return
     run = Run.objects.select_related("workflow", "version", "contact", "workspace").get(pk=run_pk)
+    _execute(run, here=False)
+
+
+def run_execute_here(run: Run) -> None:
+    """Execute a run just created in the caller's transaction whose steps all call nothing
+    outside (`runs_start_for_trigger(execute_here=...)`): no task, claim or fetch of its own,
+    and each step recorded in one write. Nobody else can see the run before the caller
+    commits; if anything raises, the run goes with the caller's rollback and the caller's
+    work (a Stripe event's processing) is done again as a whole."""
+    now = timezone.now()
+    run.status, run.claimed_at, run.started_at = Run.Status.RUNNING, now, now
+    _execute(run, here=True)
+
+
+def _execute(run: Run, *, here: bool) -> None:
     context = {"contact": contact_variables(run.contact), "trigger": run.trigger, "steps": {}}
     status, code, message = Run.Status.SUCCEEDED, "", ""
     try:
-        _walk(run, steps_of(run.definition), context, [0])
+        _walk(run, steps_of(run.definition), context, [0], here)
     except Suspended as pause:
+        if here:  # the row is still QUEUED: claim it as the suspension expects
+            Run.objects.filter(pk=run.pk).update(
+                status=Run.Status.RUNNING, claimed_at=run.claimed_at, started_at=run.started_at
+            )
         run_suspend(run=run, status=pause.status, resume_at=pause.at)
         return
     except NotOurs:
@@ -100,19 +119,22 @@ def run_execute(*, run_pk: int) -> None:
     except StepFailed as failed:
         status, code, message = Run.Status.FAILED, failed.code, failed.message
     # Only over our own claim: a run cancelled meanwhile stays cancelled.
-    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
-        status=status, error_code=code, error_message=message, finished_at=timezone.now()
-    )
+    ours = Run.Status.QUEUED if here else Run.Status.RUNNING
+    claim = {"claimed_at": run.claimed_at, "started_at": run.started_at} if here else {}
+    Run.objects.filter(pk=run.pk, status=ours).update(
+        status=status, error_code=code, error_message=message, finished_at=timezone.now(),
+        **claim,
+    )  # fmt: skip
 
 
-def _walk(run: Run, steps: list, context: dict, position: list[int]) -> None:
+def _walk(run: Run, steps: list, context: dict, position: list[int], here: bool) -> None:
     for step in steps:
         position[0] += 1
         action = registry.action(step["type"])
-        outputs = _execute_step(run, step, action, context, position[0])
+        outputs = _execute_step(run, step, action, context, position[0], here)
         context["steps"][step["key"]] = outputs
         if action.kind == "branch":
-            _walk(run, branch_steps(step, outputs.get("branch")), context, position)
+            _walk(run, branch_steps(step, outputs.get("branch")), context, position, here)
 
 
 def _settings(run: Run) -> dict:
@@ -126,9 +148,33 @@ def _settings(run: Run) -> dict:
     return run.version.settings
 
 
-def _execute_step(run: Run, step: dict, action, context: dict, position: int) -> dict:
+def _action_context(run: Run, step: dict, *, idempotency_key: str, started_at) -> ActionContext:
+    return ActionContext(
+        workspace=run.workspace,
+        run=run,
+        contact=run.contact,
+        step_key=step["key"],
+        idempotency_key=idempotency_key,
+        test_run=run.is_test,
+        settings=_settings(run),
+        config=step.get("config") or {},
+        started_at=started_at,
+    )
+
+
+def _execute_step(
+    run: Run, step: dict, action, context: dict, position: int, here: bool = False
+) -> dict:
     key = step["key"]
-    _hold_claim(run)
+    if not here:
+        _hold_claim(run)
+    if action.local:
+        recorded = None if here else StepRun.objects.filter(run=run, step_key=key).first()
+        if recorded is None:
+            return _execute_local(run, step, action, context, position)
+        if recorded.status == StepRun.Status.SUCCEEDED:
+            return recorded.outputs
+        # A failed local step retried from the run page: the general path below.
     step_run, _ = StepRun.objects.get_or_create(
         run=run,
         step_key=key,
@@ -155,16 +201,8 @@ def _execute_step(run: Run, step: dict, action, context: dict, position: int) ->
             _finish(step_run, StepRun.Status.FAILED, code="VALIDATION_ERROR", message=str(error))
             raise StepFailed("VALIDATION_ERROR", str(error)) from None  # nothing sent: permanent
     step_run.started_at = step_run.started_at or timezone.now()
-    action_context = ActionContext(
-        workspace=run.workspace,
-        run=run,
-        contact=run.contact,
-        step_key=key,
-        idempotency_key=step_run.idempotency_key,
-        test_run=run.is_test,
-        settings=_settings(run),
-        config=step.get("config") or {},
-        started_at=step_run.started_at,
+    action_context = _action_context(
+        run, step, idempotency_key=step_run.idempotency_key, started_at=step_run.started_at
     )
     delays = list(settings.WORKFLOW_RETRY_DELAYS)
     while True:
@@ -219,6 +257,48 @@ def _execute_step(run: Run, step: dict, action, context: dict, position: int) ->
             raise StepFailed("INTERNAL_ERROR", message) from None
         _finish(step_run, StepRun.Status.SUCCEEDED, outputs=outputs)
         return outputs
+
+
+def _execute_local(run: Run, step: dict, action, context: dict, position: int) -> dict:
+    """A step that calls nothing outside (`action.local`): executed first, then recorded with
+    its outcome in one write. Nothing outside can have seen it, so a worker dying before the
+    write leaves nothing to replay: the step is simply executed again. Its failures are
+    permanent (there is no service to wait for)."""
+    key, now = step["key"], timezone.now()
+    row = StepRun(
+        run=run, step_key=key, step_type=step["type"], name=step.get("name") or action.label,
+        position=position, attempts=1, started_at=now,
+        idempotency_key=StepRun.key_for(run_uuid=run.uuid, step_key=key, generation=0),
+    )  # fmt: skip
+    try:
+        row.inputs = resolve(step.get("config") or {}, context)
+        outputs = action.execute(
+            row.inputs,
+            _action_context(run, step, idempotency_key=row.idempotency_key, started_at=now),
+        )  # fmt: skip
+    except ResolutionError as error:
+        _record(row, StepRun.Status.FAILED, code="VALIDATION_ERROR", message=str(error))
+        raise StepFailed("VALIDATION_ERROR", str(error)) from None
+    except StopRun as stop:
+        _record(row, StepRun.Status.STOPPED, message=stop.message)
+        raise
+    except ActionError as error:
+        _record(row, StepRun.Status.FAILED, code=error.code, message=error.message)
+        raise StepFailed(error.code, error.message) from None
+    except Exception as error:  # a bug: fail the step, keep the worker alive
+        logger.exception("step %s of run %s crashed", key, run.uuid)
+        message = f"Unexpected error: {type(error).__name__}"
+        _record(row, StepRun.Status.FAILED, code="INTERNAL_ERROR", message=message)
+        raise StepFailed("INTERNAL_ERROR", message) from None
+    _record(row, StepRun.Status.SUCCEEDED, outputs=outputs)
+    return outputs
+
+
+def _record(row: StepRun, status: str, *, code="", message="", outputs=None) -> None:
+    row.status, row.error_code, row.error_message = status, code, message
+    row.outputs = outputs if outputs is not None else {}
+    row.finished_at = timezone.now()
+    row.save(force_insert=True)
 
 
 def _hold_claim(run: Run) -> None:

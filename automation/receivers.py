@@ -4,6 +4,7 @@ trigger matches their family; a connection about to be removed lists the workflo
 from __future__ import annotations
 
 from automation.definition import steps_walk
+from automation.engine import run_execute_here
 from automation.models import Workflow
 from automation.services.runs import runs_start_for_trigger
 from portal.models import Contact
@@ -16,7 +17,8 @@ FAMILIES = {
 
 
 def on_stripe_event(event) -> None:
-    """Runs for the event, in the processing transaction (`stripe_event`, stage "workflows").
+    """Runs for the event, in the processing transaction (`stripe_event`, stage "workflows");
+    those whose steps call nothing outside are executed in it too.
 
     The contact is the one whose Stripe customer the event is about. An event that came
     through a trigger's dedicated endpoint (`trigger_key` "workflow:<uuid>") starts only that
@@ -56,6 +58,9 @@ def on_stripe_event(event) -> None:
         cause=f"stripe_event:{event.event_id}",
         contact=contact,
         only_workflow=only,
+        # On the worker already, in the event's transaction: a run of filters and branches
+        # is finished here, with no task of its own (tests/perf/README.md).
+        execute_here=run_execute_here,
     )
 
 

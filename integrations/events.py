@@ -16,6 +16,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from integrations.gateway.webhooks import SignatureError, event_verify, events_since
@@ -108,48 +110,88 @@ def _store(endpoint: WebhookEndpoint, event: dict, *, source: str) -> bool:
                 payload=event,
                 source=source,
             )
+            _enqueue(stored.pk)
     except IntegrityError:
         existing = StripeEvent.objects.filter(endpoint=endpoint, event_id=event["id"]).first()
         if existing is not None and existing.status == StripeEvent.Status.FAILED:
             _enqueue(existing.pk)
         return False
-    _enqueue(stored.pk)
     return True
 
 
 def _enqueue(event_pk: int) -> None:
-    transaction.on_commit(
-        lambda: async_task("integrations.tasks.process_event", event_pk, group="stripe-events")
-    )
+    """Processing on a worker. With the ORM broker the queue is a table of this database: its
+    row is written in the caller's transaction (the event and its task commit together, one
+    write transaction instead of two). Another broker gets the task once the event commits;
+    an event whose task was lost is enqueued again by `events_resume_lost`."""
+
+    def enqueue() -> None:
+        async_task("integrations.tasks.process_event", event_pk, group="stripe-events")
+
+    if Conf.ORM and not Conf.SYNC and transaction.get_connection(Conf.ORM).in_atomic_block:
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
 
 
 def event_process(*, event_pk: int) -> None:
     """Hand the event to every receiver of `stripe_event`, exactly once.
 
-    The claim is a compare-and-swap; the receivers' writes and the `processed` mark commit
-    together, so a crash leaves the event claimable again and nothing half-done.
+    The claim, the receivers' writes (the runs the event starts, and those executed at once)
+    and the `processed` mark commit together in one transaction: a crash leaves the event
+    claimable again and nothing half-done; a second worker given the same event waits for
+    the first one's row lock and then finds it processed.
     """
     now = timezone.now()
     claimable = Q(status__in=[StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED]) | Q(
         status=StripeEvent.Status.PROCESSING, claimed_at__lt=now - STALE_CLAIM
     )
-    claimed = StripeEvent.objects.filter(claimable, pk=event_pk).update(
-        status=StripeEvent.Status.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return
-    event = StripeEvent.objects.select_related("endpoint__connection__workspace").get(pk=event_pk)
+    event = None
     try:
         with transaction.atomic():
+            claimed = StripeEvent.objects.filter(claimable, pk=event_pk).update(
+                status=StripeEvent.Status.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
+            )
+            if not claimed:
+                return
+            event = StripeEvent.objects.select_related("endpoint__connection__workspace").get(
+                pk=event_pk
+            )
             stripe_event.send(event)
             StripeEvent.objects.filter(pk=event_pk).update(
                 status=StripeEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
             )
     except Exception as exc:  # a receiver failed: keep the event for a redelivery or replay
-        logger.exception("processing stripe event %s failed", event.event_id)
-        StripeEvent.objects.filter(pk=event_pk).update(
-            status=StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        logger.exception("processing stripe event %s failed", event.event_id if event else event_pk)
+        # (Never over a mark another worker committed meanwhile: a replay would repeat it.)
+        StripeEvent.objects.filter(pk=event_pk).exclude(status=StripeEvent.Status.PROCESSED).update(
+            status=StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+            claimed_at=now, attempts=F("attempts") + 1,
+        )  # fmt: skip
+
+
+# An event taken in but not processed this long after, with nothing queued, lost its task.
+LOST_AFTER = timedelta(minutes=2)
+
+
+def events_resume_lost() -> int:
+    """Enqueue again the events whose processing task was lost (a Redis broker keeps no copy
+    of a task it dropped, and its push after the commit can fail); returns how many.
+
+    Scheduled every minute. Only while the queue is empty, so a backlog is never doubled;
+    safe at any time, since processing claims the event (a second task finds it done).
+    """
+    if get_broker().queue_size():
+        return 0
+    lost = StripeEvent.objects.filter(
+        status=StripeEvent.Status.RECEIVED, received_at__lt=timezone.now() - LOST_AFTER
+    ).values_list("pk", flat=True)
+    count = 0
+    for event_pk in lost[:1000]:
+        logger.warning("stripe event %s lost its task: enqueued again", event_pk)
+        async_task("integrations.tasks.process_event", event_pk, group="stripe-events")
+        count += 1
+    return count
 
 
 def event_replay(*, event: StripeEvent) -> None:

@@ -155,6 +155,7 @@ class StripeEvent(models.Model):
             models.Index(fields=["endpoint", "status"]),
             models.Index(fields=["type"]),
             models.Index(fields=["endpoint", "created", "id"]),  # the events page, newest first
+            models.Index(fields=["status", "received_at"]),  # events whose task was lost
         ]
 
     def __str__(self) -> str:

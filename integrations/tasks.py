@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.events import event_process
+from integrations.events import event_process, events_resume_lost
 from integrations.health import connection_owners_warn
 
 
@@ -12,3 +12,7 @@ def process_event(event_pk: int) -> None:
 
 def warn_owners_of_rejected_key(connection_id: int) -> None:
     connection_owners_warn(connection_id=connection_id)
+
+
+def resume_lost_events() -> int:
+    return events_resume_lost()

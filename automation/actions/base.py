@@ -95,6 +95,10 @@ class Action:
     # Its result: the dataclass's fields are the step's outputs, offered as {{ steps.<key>.x }}.
     Output: ClassVar[type | None] = None
     uses_stripe: ClassVar[bool] = False
+    # Whether it calls nothing outside the portal's database (a filter, a branch, a contact
+    # field): the engine then executes it first and records it in one write, and a run made
+    # only of such steps may be executed in the transaction that started it.
+    local: ClassVar[bool] = False
     # Control flow: "filter" may stop the run, "branch" picks then/else.
     kind: ClassVar[str] = "action"
 

@@ -20,6 +20,7 @@ class Action(BaseAction):
     description = "Stop the run unless a condition holds."
     config_form = ConditionForm
     Output = Output
+    local = True
     kind = "filter"
 
     @classmethod

@@ -20,6 +20,7 @@ class Action(BaseAction):
     description = "Do one thing or another depending on a condition."
     config_form = ConditionForm
     Output = Output
+    local = True
     kind = "branch"
 
     @classmethod

@@ -37,6 +37,7 @@ class Action(BaseAction):
     description = "Set a field of the run's contact."
     config_form = ConfigForm
     Output = Output
+    local = True
 
     @classmethod
     def execute(cls, inputs, ctx):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from automation import registry
+from automation.definition import steps_walk
 from automation.models import Run, StepRun, Workflow, WorkflowVersion
 
 logger = logging.getLogger(__name__)
@@ -49,15 +51,23 @@ def run_enqueue(run: Run) -> None:
     transaction.on_commit(lambda: async_task("automation.tasks.execute_run", run_id, group="runs"))
 
 
+def definition_is_local(definition: dict) -> bool:
+    """Whether every step of the definition calls nothing outside the portal's database."""
+    return all(registry.action(placed.step["type"]).local for placed in steps_walk(definition))
+
+
 def runs_start_for_trigger(
-    *, workspace, trigger_type: str, trigger: dict, cause: str, contact=None, only_workflow=None
-) -> list[Run]:
+    *, workspace, trigger_type: str, trigger: dict, cause: str, contact=None, only_workflow=None,
+    execute_here: Callable[[Run], None] | None = None,
+) -> list[Run]:  # fmt: skip
     """Start a run of every published workflow whose trigger matches.
 
     Call it inside the transaction that recorded what happened (the submission, the
     booking, the Stripe event): the runs exist exactly when it does, and are enqueued on
     commit. `cause` identifies the event; a workflow gets one run per cause, however often
-    this is called with it.
+    this is called with it. With `execute_here` (the engine's `run_execute_here`, from a
+    worker), a run whose steps all call nothing outside is executed at once, in this
+    transaction, instead of being enqueued.
     """
     trigger_class = registry.trigger(trigger_type)
     versions = WorkflowVersion.objects.filter(
@@ -81,14 +91,18 @@ def runs_start_for_trigger(
             ).exists()
         ):
             continue
+        here = execute_here is not None and definition_is_local(version.definition)
         run = _create_run(version=version, trigger_type=trigger_type, trigger=trigger,
-                          cause=cause, contact=contact)  # fmt: skip
-        if run is not None:
-            started.append(run)
+                          cause=cause, contact=contact, enqueue=not here)  # fmt: skip
+        if run is None:
+            continue
+        if here:
+            execute_here(run)
+        started.append(run)
     return started
 
 
-def _create_run(*, version, trigger_type, trigger, cause, contact) -> Run | None:
+def _create_run(*, version, trigger_type, trigger, cause, contact, enqueue=True) -> Run | None:
     try:
         with transaction.atomic():
             run = Run.objects.create(
@@ -102,7 +116,8 @@ def _create_run(*, version, trigger_type, trigger, cause, contact) -> Run | None
             )
     except IntegrityError:  # this cause already started a run of this workflow
         return None
-    run_enqueue(run)
+    if enqueue:
+        run_enqueue(run)
     return run
 
 
