@@ -22,7 +22,7 @@ from django_q.tasks import async_task
 
 from integrations.gateway.webhooks import SignatureError, event_verify, events_since
 from integrations.hooks import stripe_event
-from integrations.models import StripeConnection, StripeEvent, WebhookEndpoint
+from integrations.models import EventDrainRequest, StripeConnection, StripeEvent, WebhookEndpoint
 from integrations.selectors import connection_credentials
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def _verified(payload: bytes, signature: str, secrets: list[str]) -> dict:
 def _store(endpoint: WebhookEndpoint, event: dict, *, source: str) -> bool:
     try:
         with transaction.atomic():
-            stored = StripeEvent.objects.create(
+            StripeEvent.objects.create(
                 endpoint=endpoint,
                 event_id=event["id"],
                 type=str(event.get("type") or ""),
@@ -110,95 +110,157 @@ def _store(endpoint: WebhookEndpoint, event: dict, *, source: str) -> bool:
                 payload=event,
                 source=source,
             )
-            _enqueue(stored.pk)
+            _request_drain()
     except IntegrityError:
-        existing = StripeEvent.objects.filter(endpoint=endpoint, event_id=event["id"]).first()
-        if existing is not None and existing.status == StripeEvent.Status.FAILED:
-            _enqueue(existing.pk)
+        # A redelivery of an event whose processing failed is the cue to process it again.
+        with transaction.atomic():
+            if StripeEvent.objects.filter(
+                endpoint=endpoint, event_id=event["id"], status=StripeEvent.Status.FAILED
+            ).update(status=StripeEvent.Status.RECEIVED):
+                _request_drain()
         return False
     return True
 
 
-def _enqueue(event_pk: int) -> None:
-    """Processing on a worker. With the ORM broker the queue is a table of this database: its
-    row is written in the caller's transaction (the event and its task commit together, one
-    write transaction instead of two). Another broker gets the task once the event commits;
-    an event whose task was lost is enqueued again by `events_resume_lost`."""
+_REQUEST_DRAIN = (  # the table of EventDrainRequest (its Meta.db_table)
+    'INSERT INTO "integrations_eventdrainrequest" (id, requested_at) VALUES (1, %s)'
+    " ON CONFLICT DO NOTHING"
+)
 
-    def enqueue() -> None:
-        async_task("integrations.tasks.process_event", event_pk, group="stripe-events")
 
+def _request_drain() -> None:
+    """Make sure a task processes the waiting events once the caller's transaction commits.
+
+    One row marks a drain task queued and not started yet (`EventDrainRequest`): inserting it
+    (a no-op when it is there) tells whether to enqueue one, so a burst of events costs one
+    task. With the ORM broker the queue is a table of this database and the task is written
+    in the caller's transaction: event, mark and task commit together. Another broker gets
+    the task once they commit; if that push is lost, `events_resume_lost` repairs it.
+    """
+    with transaction.get_connection().cursor() as cursor:
+        # (Django's ORM cannot say ON CONFLICT DO NOTHING and tell whether it inserted.)
+        cursor.execute(_REQUEST_DRAIN, [timezone.now()])
+        if cursor.rowcount != 1:
+            return  # a queued task will find these events
     if Conf.ORM and not Conf.SYNC and transaction.get_connection(Conf.ORM).in_atomic_block:
-        enqueue()
+        _enqueue_drain()
     else:
-        transaction.on_commit(enqueue)
+        transaction.on_commit(_enqueue_drain)
+
+
+def _enqueue_drain() -> None:
+    async_task("integrations.tasks.drain_events", group="stripe-events")
+
+
+# Events claimed and processed per transaction, and how long one task drains before it hands
+# over to a new one (the worker's timeout, Q_TIMEOUT, is far above).
+BATCH = 50
+DRAIN_FOR = timedelta(seconds=30)
+
+
+def events_drain() -> int:
+    """Process every waiting (received) event, oldest first, BATCH per transaction; returns
+    how many. The drain request is withdrawn first, so an event taken in from then on asks for
+    a task of its own and none is left waiting. Several drains may run at once (one per
+    worker): on PostgreSQL each claims rows the others have not locked (SKIP LOCKED); SQLite
+    runs one write transaction at a time anyway."""
+    EventDrainRequest.objects.filter(pk=1).delete()
+    until, done = timezone.now() + DRAIN_FOR, 0
+    while True:
+        claimed = _process_batch()
+        done += claimed
+        if claimed < BATCH:
+            return done
+        if timezone.now() > until:  # more waiting: a fresh task carries on
+            with transaction.atomic():
+                _request_drain()
+            return done
+
+
+def _process_batch() -> int:
+    with transaction.atomic():
+        events = list(
+            StripeEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=StripeEvent.Status.RECEIVED)
+            .select_related("endpoint__connection__workspace")
+            .order_by("received_at", "pk")[:BATCH]
+        )
+        _process(events)
+    return len(events)
+
+
+def _process(events: list[StripeEvent]) -> None:
+    """Hand each event to every receiver of `stripe_event`, each in a savepoint of the
+    caller's transaction, which also records the outcome: a crash leaves them all waiting and
+    nothing half-done; a receiver that fails fails its own event only."""
+    now, processed = timezone.now(), []
+    for event in events:
+        try:
+            with transaction.atomic():
+                stripe_event.send(event)
+        except Exception as exc:  # a receiver failed: keep the event for a redelivery or replay
+            logger.exception("processing stripe event %s failed", event.event_id)
+            StripeEvent.objects.filter(pk=event.pk).update(
+                status=StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+                claimed_at=now, attempts=F("attempts") + 1,
+            )  # fmt: skip
+        else:
+            processed.append(event.pk)
+    StripeEvent.objects.filter(pk__in=processed).update(
+        status=StripeEvent.Status.PROCESSED, processed_at=timezone.now(), error="",
+        claimed_at=now, attempts=F("attempts") + 1,
+    )  # fmt: skip
 
 
 def event_process(*, event_pk: int) -> None:
-    """Hand the event to every receiver of `stripe_event`, exactly once.
-
-    The claim, the receivers' writes (the runs the event starts, and those executed at once)
-    and the `processed` mark commit together in one transaction: a crash leaves the event
-    claimable again and nothing half-done; a second worker given the same event waits for
-    the first one's row lock and then finds it processed.
-    """
-    now = timezone.now()
-    claimable = Q(status__in=[StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED]) | Q(
-        status=StripeEvent.Status.PROCESSING, claimed_at__lt=now - STALE_CLAIM
-    )
-    event = None
-    try:
-        with transaction.atomic():
-            claimed = StripeEvent.objects.filter(claimable, pk=event_pk).update(
-                status=StripeEvent.Status.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
+    """Process one event now if it is waiting or failed (a task queued before the drains, and
+    the tests); exactly once, as a drain would."""
+    with transaction.atomic():
+        events = list(
+            StripeEvent.objects.select_for_update(of=("self",))
+            .filter(pk=event_pk)
+            .filter(
+                Q(status__in=[StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED])
+                | Q(
+                    status=StripeEvent.Status.PROCESSING,
+                    claimed_at__lt=timezone.now() - STALE_CLAIM,
+                )
             )
-            if not claimed:
-                return
-            event = StripeEvent.objects.select_related("endpoint__connection__workspace").get(
-                pk=event_pk
-            )
-            stripe_event.send(event)
-            StripeEvent.objects.filter(pk=event_pk).update(
-                status=StripeEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
-            )
-    except Exception as exc:  # a receiver failed: keep the event for a redelivery or replay
-        logger.exception("processing stripe event %s failed", event.event_id if event else event_pk)
-        # (Never over a mark another worker committed meanwhile: a replay would repeat it.)
-        StripeEvent.objects.filter(pk=event_pk).exclude(status=StripeEvent.Status.PROCESSED).update(
-            status=StripeEvent.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
-            claimed_at=now, attempts=F("attempts") + 1,
-        )  # fmt: skip
+            .select_related("endpoint__connection__workspace")
+        )
+        _process(events)
 
 
-# An event taken in but not processed this long after, with nothing queued, lost its task.
+# An event still waiting this long after it came, with nothing queued, lost its task.
 LOST_AFTER = timedelta(minutes=2)
 
 
 def events_resume_lost() -> int:
-    """Enqueue again the events whose processing task was lost (a Redis broker keeps no copy
-    of a task it dropped, and its push after the commit can fail); returns how many.
-
-    Scheduled every minute. Only while the queue is empty, so a backlog is never doubled;
-    safe at any time, since processing claims the event (a second task finds it done).
+    """Start a drain if events have waited longer than LOST_AFTER while the queue is empty
+    (a Redis broker keeps no copy of a task it dropped, and its push after the commit can
+    fail); returns how many events wait. Scheduled every minute; a drain too many is harmless.
     """
     if get_broker().queue_size():
         return 0
-    lost = StripeEvent.objects.filter(
+    waiting = StripeEvent.objects.filter(
         status=StripeEvent.Status.RECEIVED, received_at__lt=timezone.now() - LOST_AFTER
-    ).values_list("pk", flat=True)
-    count = 0
-    for event_pk in lost[:1000]:
-        logger.warning("stripe event %s lost its task: enqueued again", event_pk)
-        async_task("integrations.tasks.process_event", event_pk, group="stripe-events")
-        count += 1
-    return count
+    ).count()
+    if waiting:
+        logger.warning("%s stripe events waited with no task: draining", waiting)
+        EventDrainRequest.objects.filter(pk=1).delete()
+        _enqueue_drain()
+    return waiting
 
 
 def event_replay(*, event: StripeEvent) -> None:
     """Process a failed event again (the events page's replay button)."""
     if event.status != StripeEvent.Status.FAILED:
         raise ValueError("Only a failed event can be replayed.")
-    _enqueue(event.pk)
+    with transaction.atomic():
+        if StripeEvent.objects.filter(pk=event.pk, status=StripeEvent.Status.FAILED).update(
+            status=StripeEvent.Status.RECEIVED
+        ):
+            _request_drain()
 
 
 def events_fetch_missed(*, endpoint: WebhookEndpoint) -> int:

@@ -116,6 +116,22 @@ class WebhookEndpoint(models.Model):
         return bool(self.secret)
 
 
+class EventDrainRequest(models.Model):
+    """While this one row (id 1) exists, a task to process the waiting Stripe events is queued
+    and has not started yet. The intake inserts it in the event's own transaction and enqueues
+    a task only when it was not there, so a burst of events costs one task, not one each; the
+    task deletes it before it looks for events (integrations.events.events_drain)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "integrations_eventdrainrequest"  # named in integrations.events' SQL
+
+    def __str__(self) -> str:
+        return f"drain requested at {self.requested_at}"
+
+
 class StripeEvent(models.Model):
     """One Stripe event as received, stored once per endpoint; processing happens later."""
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from integrations.events import event_process, events_resume_lost
+from integrations.events import event_process, events_drain, events_resume_lost
 from integrations.health import connection_owners_warn
 
 
-def process_event(event_pk: int) -> None:
+def drain_events() -> int:
+    return events_drain()
+
+
+def process_event(event_pk: int) -> None:  # tasks queued before the drains
     event_process(event_pk=event_pk)
 
 
