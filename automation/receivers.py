@@ -6,7 +6,7 @@ from __future__ import annotations
 from automation.definition import steps_walk
 from automation.engine import run_execute_here
 from automation.models import Workflow
-from automation.services.runs import runs_start_for_trigger
+from automation.services.runs import runs_start_for_trigger, workflows_changed
 from portal.models import Contact
 
 FAMILIES = {
@@ -90,3 +90,17 @@ def on_connection_usage(connection) -> list[tuple[str, str]]:
             state = "published" if workflow.status == "published" else "draft"
             found.append((f"Workflow “{workflow.name}” ({state})", workflow.get_absolute_url()))
     return found
+
+
+def on_workflow_saved(sender, instance, **kwargs) -> None:
+    """A workflow or a version saved or deleted (Django's post_save and post_delete): the
+    workers' list of published triggers is stale."""
+    workspace_id = getattr(instance, "workspace_id", None)
+    if workspace_id is None:  # a version
+        workspace_id = (
+            Workflow.objects.filter(pk=instance.workflow_id)
+            .values_list("workspace_id", flat=True)
+            .first()
+        )
+    if workspace_id is not None:
+        workflows_changed(workspace_id=workspace_id)

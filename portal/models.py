@@ -51,6 +51,10 @@ class Workspace(models.Model):
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     # How amounts read on its pages and in its e-mails (portal.money.format_amount).
     locale = models.CharField(max_length=10, choices=LOCALES, default=DEFAULT_LOCALE)
+    # Counts changes of its workflows (any save or delete of one, or of a version): a worker
+    # keeps the published workflows' triggers in memory for as long as it is unchanged
+    # (automation.services.runs), read for free with the event that names the workspace.
+    workflows_changed = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,6 +18,7 @@ from django_q.tasks import async_task
 from automation import registry
 from automation.definition import steps_walk
 from automation.models import Run, StepRun, Workflow, WorkflowVersion
+from portal.models import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,48 @@ def definition_is_local(definition: dict) -> bool:
     return all(registry.action(placed.step["type"]).local for placed in steps_walk(definition))
 
 
+# Per process: workspace id -> (its `workflows_changed`, its published versions); and how many
+# changes this process has seen, so a list read while one happened is not kept.
+_published_cache: dict[int, tuple[int, list[WorkflowVersion]]] = {}
+_changes_seen = itertools.count()
+_last_change = [0]
+
+
+def _published(workspace) -> list[WorkflowVersion]:
+    """The published version of each of the workspace's published workflows, kept in memory
+    while the workspace's `workflows_changed` (bumped in the transaction of every change)
+    stays the same: an event costs no query for them. A copy of the list each time."""
+    stamp = workspace.workflows_changed
+    cached = _published_cache.get(workspace.pk)
+    if cached is not None and cached[0] == stamp:
+        return list(cached[1])
+    seen = _last_change[0]
+    versions = list(
+        WorkflowVersion.objects.filter(
+            workflow__workspace=workspace,
+            workflow__status=Workflow.Status.PUBLISHED,
+            workflow__published_version=F("pk"),
+        ).select_related("workflow").order_by("pk")
+    )  # fmt: skip
+    if _last_change[0] == seen:  # no change in this process while reading: keep it
+        _published_cache[workspace.pk] = (stamp, versions)
+    return list(versions)
+
+
+def _forget(workspace_id: int) -> None:
+    _last_change[0] = next(_changes_seen) + 1
+    _published_cache.pop(workspace_id, None)
+
+
+def workflows_changed(*, workspace_id: int) -> None:
+    """Count a change of a workspace's workflows (a save or delete of a workflow or of a
+    version), in the caller's transaction: every process reads its trigger list again (this
+    one at once and after the commit, whatever its copy of the workspace row says)."""
+    _forget(workspace_id)
+    transaction.on_commit(lambda: _forget(workspace_id))
+    Workspace.objects.filter(pk=workspace_id).update(workflows_changed=F("workflows_changed") + 1)
+
+
 def runs_start_for_trigger(
     *, workspace, trigger_type: str, trigger: dict, cause: str, contact=None, only_workflow=None,
     execute_here: Callable[[Run], None] | None = None,
@@ -70,14 +114,9 @@ def runs_start_for_trigger(
     transaction, instead of being enqueued.
     """
     trigger_class = registry.trigger(trigger_type)
-    versions = WorkflowVersion.objects.filter(
-        workflow__workspace=workspace,
-        workflow__status=Workflow.Status.PUBLISHED,
-        workflow__published_version=F("pk"),
-        trigger_type=trigger_type,
-    ).select_related("workflow")
+    versions = [v for v in _published(workspace) if v.trigger_type == trigger_type]
     if only_workflow is not None:
-        versions = versions.filter(workflow=only_workflow)
+        versions = [v for v in versions if v.workflow_id == only_workflow.pk]
     started = []
     for version in versions:
         config = (version.definition.get("trigger") or {}).get("config") or {}
@@ -92,8 +131,9 @@ def runs_start_for_trigger(
         ):
             continue
         here = execute_here is not None and definition_is_local(version.definition)
-        run = _create_run(version=version, trigger_type=trigger_type, trigger=trigger,
-                          cause=cause, contact=contact, enqueue=not here)  # fmt: skip
+        run = _create_run(workspace=workspace, version=version, trigger_type=trigger_type,
+                          trigger=trigger, cause=cause, contact=contact,
+                          enqueue=not here)  # fmt: skip
         if run is None:
             continue
         if here:
@@ -102,11 +142,13 @@ def runs_start_for_trigger(
     return started
 
 
-def _create_run(*, version, trigger_type, trigger, cause, contact, enqueue=True) -> Run | None:
+def _create_run(
+    *, workspace, version, trigger_type, trigger, cause, contact, enqueue=True
+) -> Run | None:
     try:
         with transaction.atomic():
             run = Run.objects.create(
-                workspace=version.workflow.workspace,
+                workspace=workspace,
                 workflow=version.workflow,
                 version=version,
                 contact=contact,

@@ -22,7 +22,12 @@ logger = logging.getLogger(__name__)
 def stripe_webhook(request: HttpRequest, endpoint_uuid):
     """Verify, store once, answer at once; processing runs on the worker."""
     endpoint = get_object_or_404(
-        WebhookEndpoint.objects.select_related("connection"), uuid=endpoint_uuid
+        # Only what the intake reads: not the connection's secret key, whose decryption
+        # was the largest single cost of an acknowledgement (tests/perf/README.md).
+        WebhookEndpoint.objects.select_related("connection").only(
+            "id", "uuid", "secret", "previous_secret", "connection__id", "connection__mode"
+        ),
+        uuid=endpoint_uuid,
     )
     try:
         new = event_receive(
