@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -152,14 +153,14 @@ def _enqueue_drain() -> None:
     async_task("integrations.tasks.drain_events", group="stripe-events")
 
 
-# Events claimed and processed per transaction, and how long one task drains before it hands
-# over to a new one (the worker's timeout, Q_TIMEOUT, is far above).
-BATCH = 50
+# How long one task drains before it hands over to a new one (the worker's timeout, Q_TIMEOUT,
+# is far above).
 DRAIN_FOR = timedelta(seconds=30)
 
 
 def events_drain() -> int:
-    """Process every waiting (received) event, oldest first, BATCH per transaction; returns
+    """Process every waiting (received) event, oldest first, STRIPE_EVENT_BATCH per
+    transaction; returns
     how many. The drain request is withdrawn first, so an event taken in from then on asks for
     a task of its own and none is left waiting. Several drains may run at once (one per
     worker): on PostgreSQL each claims rows the others have not locked (SKIP LOCKED); SQLite
@@ -167,9 +168,9 @@ def events_drain() -> int:
     EventDrainRequest.objects.filter(pk=1).delete()
     until, done = timezone.now() + DRAIN_FOR, 0
     while True:
-        claimed = _process_batch()
+        claimed = _process_batch(settings.STRIPE_EVENT_BATCH)
         done += claimed
-        if claimed < BATCH:
+        if claimed < settings.STRIPE_EVENT_BATCH:
             return done
         if timezone.now() > until:  # more waiting: a fresh task carries on
             with transaction.atomic():
@@ -177,13 +178,13 @@ def events_drain() -> int:
             return done
 
 
-def _process_batch() -> int:
+def _process_batch(size: int) -> int:
     with transaction.atomic():
         events = list(
             StripeEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=StripeEvent.Status.RECEIVED)
             .select_related("endpoint__connection__workspace")
-            .order_by("received_at", "pk")[:BATCH]
+            .order_by("received_at", "pk")[:size]
         )
         _process(events)
     return len(events)
