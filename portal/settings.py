@@ -258,10 +258,6 @@ else:
 # commit for many. (10 on SQLite, to hold its one write lock for less, changed neither the
 # acknowledgements' p95 nor the rate: tests/perf/README.md.)
 STRIPE_EVENT_BATCH = env.int("STRIPE_EVENT_BATCH", default=50)
-# How much lower the workers' CPU priority is than the web's (os.nice; 0: the same). On a
-# machine that also serves the web, webhook acknowledgements stay fast during a burst and the
-# workers drain it afterwards (tests/perf/README.md, bar 1).
-WORKER_NICE = env.int("WORKER_NICE", default=10)
 # Seconds between the attempts of a step that failed with RATE_LIMITED or PROVIDER_ERROR
 # (same idempotency key every time): 30 s, 2 min, 10 min, 1 h, 6 h. No worker waits them out:
 # the run is set aside until then. After the last one the run fails and can be retried.
