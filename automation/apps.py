@@ -6,17 +6,10 @@ from django.db.models.signals import post_delete, post_migrate, post_save
 
 def ensure_schedules(sender, **kwargs) -> None:
     """The periodic task that resumes runs whose worker died (after every migrate)."""
-    from django_q.models import Schedule
+    from portal.schedules import schedule_every
 
-    Schedule.objects.update_or_create(
-        name="Resume stale workflow runs",
-        defaults={
-            "func": "automation.tasks.resume_stale_runs",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    schedule_every(name="Resume stale workflow runs", func="automation.tasks.resume_stale_runs",
+                   minutes=1)  # fmt: skip
 
 
 class AutomationConfig(AppConfig):

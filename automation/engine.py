@@ -104,11 +104,7 @@ def _execute(run: Run, *, here: bool) -> None:
     status, code, message = Run.Status.SUCCEEDED, "", ""
     try:
         _walk(run, steps_of(run.definition), context, [0], here)
-    except Suspended as pause:
-        if here:  # the row is still QUEUED: claim it as the suspension expects
-            Run.objects.filter(pk=run.pk).update(
-                status=Run.Status.RUNNING, claimed_at=run.claimed_at, started_at=run.started_at
-            )
+    except Suspended as pause:  # (never here: a local step neither waits nor retries)
         run_suspend(run=run, status=pause.status, resume_at=pause.at)
         return
     except NotOurs:

@@ -9,16 +9,11 @@ def ensure_schedules(sender, **kwargs) -> None:
     links' PaymentIntents every five minutes (after every migrate)."""
     from django_q.models import Schedule
 
+    from portal.schedules import schedule_every
+
     # A link's page may stay open past its expiry: its intent is canceled in Stripe soon after.
-    Schedule.objects.update_or_create(
-        name="Close expired payment links",
-        defaults={
-            "func": "billing.tasks.close_expired_links",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 5,
-            "repeats": -1,
-        },
-    )
+    schedule_every(name="Close expired payment links", func="billing.tasks.close_expired_links",
+                   minutes=5)  # fmt: skip
     Schedule.objects.update_or_create(
         name="Reconcile the ledger with Stripe",
         defaults={

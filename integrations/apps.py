@@ -5,18 +5,11 @@ from django.db.models.signals import post_migrate
 
 
 def ensure_schedules(sender, **kwargs) -> None:
-    """The periodic task that enqueues again the Stripe events whose task was lost."""
-    from django_q.models import Schedule
+    """The periodic task that drains the Stripe events whose task was lost."""
+    from portal.schedules import schedule_every
 
-    Schedule.objects.update_or_create(
-        name="Resume lost Stripe events",
-        defaults={
-            "func": "integrations.tasks.resume_lost_events",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    schedule_every(name="Resume lost Stripe events", func="integrations.tasks.resume_lost_events",
+                   minutes=1)  # fmt: skip
 
 
 class IntegrationsConfig(AppConfig):

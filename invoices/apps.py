@@ -6,17 +6,10 @@ from django.db.models.signals import post_migrate
 
 def ensure_schedules(sender, **kwargs) -> None:
     """Cancel new-card invoice payments nobody confirmed (after every migrate)."""
-    from django_q.models import Schedule
+    from portal.schedules import schedule_every
 
-    Schedule.objects.update_or_create(
-        name="Cancel abandoned invoice payments",
-        defaults={
-            "func": "invoices.tasks.cancel_abandoned_payments",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 5,
-            "repeats": -1,
-        },
-    )
+    schedule_every(name="Cancel abandoned invoice payments",
+                   func="invoices.tasks.cancel_abandoned_payments", minutes=5)  # fmt: skip
 
 
 class InvoicesConfig(AppConfig):

@@ -1,4 +1,4 @@
-"""Bar 1: the event-to-run pipeline end to end, against the bare view in the same run.
+"""Item 1 (bar 1): the event-to-run pipeline end to end, against the bare view in the same run.
 
 2,000 Stripe-like events (about 1 KB each, distinct ids, signed as Stripe signs) are sent by
 16 concurrent clients (threads on keep-alive connections) to the connection's webhook
@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from tests.integrations.webhook_helpers import event_body, signature
-from tests.perf.client import Request, closed_loop, percentile
+from tests.perf.client import Request, closed_loop, percentile, run_threads
 from tests.perf.report import Figure
 from tests.perf.stack import group_pids
 
@@ -93,11 +93,7 @@ def _send_all(host, requests: list[Request]) -> tuple[list[float], dict[int, int
         conn.close()
 
     wall = time.time()
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(client, CLIENTS)
     return latencies, statuses, wall
 
 

@@ -1,4 +1,4 @@
-"""Item 5: list pages with a large workspace (`manage.py perf_data`) against the bare view.
+"""Item 4: list pages with a large workspace (`manage.py perf_data`) against the bare view.
 
 The owner (the payer for "To pay") logs in through the login form and keeps the session
 cookie; requests alternate between `/healthz/` and each list page on one kept-alive

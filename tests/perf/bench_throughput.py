@@ -1,4 +1,4 @@
-"""Item 3: runs per second of a 3-step workflow (filter, create customer, one-time charge).
+"""Item 6: runs per second of a 3-step workflow (filter, create customer, one-time charge).
 
 A batch of runs is queued with the workers stopped; then `qcluster` starts with 1 or 2 worker
 processes and drains it. The rate is the batch over the time from the first run's start to

@@ -1,4 +1,4 @@
-"""Item 2: from a form submission to the Stripe request of the workflow's first charge step.
+"""Item 3: from a form submission to the Stripe request of the workflow's first charge step.
 
 One sample: POST the public lead form (the lead has a saved card; the published workflow's
 first step is a one-time charge) and take the sandbox's arrival time of the charge's

@@ -1,11 +1,11 @@
-"""Items 1 and 6: webhook intake against the bare view, then a paced flood while workers drain.
+"""Items 2 and 7: webhook intake against the bare view, then a paced flood while workers drain.
 
 Part A (no workers running): the same gunicorn and the same closed-loop client alternate
 between `/healthz/` (no database) and the Stripe webhook endpoint (signature check,
 deduplicating insert, enqueue) with distinct signed events; the figure is the ratio of their
 requests per second, per round. Part B: the workers start on the queue part A left, and
 signed events arrive at 100 per second (Stripe's live-mode rate); the p95 of the
-acknowledgements is taken per third of the window. Item 6 reads the peak RSS afterwards.
+acknowledgements is taken per third of the window. Item 7 reads the peak RSS afterwards.
 """
 
 from __future__ import annotations

@@ -124,6 +124,15 @@ def _send(conn: http.client.HTTPConnection, req: Request) -> int:
     return response.status
 
 
+def run_threads(target, count: int) -> None:
+    """`target` in `count` threads at once; returns when all have ended."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def _python_closed_loop(host, requests: list[Request], seconds: float, connections: int) -> Load:
     counter, lock = itertools.count(), threading.Lock()
     latencies: list[float] = []
@@ -148,11 +157,7 @@ def _python_closed_loop(host, requests: list[Request], seconds: float, connectio
         conn.close()
 
     begun = time.monotonic()
-    threads = [threading.Thread(target=loop) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(loop, connections)
     elapsed = time.monotonic() - begun
     return Load(len(latencies), elapsed, errors[0], percentile(latencies, 50) * 1000,
                 percentile(latencies, 95) * 1000)  # fmt: skip
