@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import re
 import statistics
 import time
 from urllib.parse import urlsplit
@@ -50,26 +51,44 @@ def sample(bench, stack) -> tuple[float, float]:
     """(ms from sending the form to Stripe receiving the charge, ms to the form's answer)."""
     session = Session(stack.host, source=next(_addresses))
     path = f"/f/{stack.seed['form_slug']}/"
-    session.request("GET", path)  # the CSRF cookie, as a browser has it
-    before = len(_charges(bench))
+    page = session.request("GET", path)[2].decode()  # the CSRF cookie, as a browser has it
+    # The page's one-time token, as a browser sends it (without it, the same values sent again
+    # within minutes are taken for the same submission and start nothing).
+    token = re.search(r'name="submission_token" value="([0-9a-f-]+)"', page)
     sent = time.time()
     status, _, _, ack = session.request("POST", path, {
         "name": "Bench Lead", "email": "lead@bench.test", "phone": "", "lead_value": "",
-        "website": "",
+        "website": "", "submission_token": token.group(1) if token else "",
     })  # fmt: skip
     session.close()
     if status != 302:
         raise RuntimeError(f"the form answered {status}")
+    # (By time, not by count: the sandbox keeps only its last 10,000 requests.)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        charges = _charges(bench)
-        if len(charges) > before:
-            return (charges[before]["created"] - sent) * 1000, ack * 1000
+        charges = [c for c in _charges(bench) if c["created"] >= sent]
+        if charges:
+            return (charges[0]["created"] - sent) * 1000, ack * 1000
         time.sleep(0.01)
-    raise RuntimeError(f"no charge reached the sandbox ({stack.config.label})")
+    steps = stack.query(
+        "SELECT step_key, error_code, error_message FROM automation_steprun"
+        " WHERE status != 'succeeded'"
+    )
+    raise RuntimeError(f"no charge reached the sandbox ({stack.config.label}): {steps}")
 
 
 def run(bench) -> list[Figure]:
+    # The sandbox's own rate limiter off for this item, as for item 6: the bench's direct reads
+    # (sandbox_time_ms, 20 back to back) spend the account's second, which the portal's bucket
+    # cannot know, and a 429 would set the run aside for 30 s. The portal's bucket stays on.
+    bench.sandbox.control.set_rate_limit(enabled=False)
+    try:
+        return _run(bench)
+    finally:
+        bench.sandbox.control.set_rate_limit(enabled=True)
+
+
+def _run(bench) -> list[Figure]:
     stacks = bench.stacks
     for stack in stacks:
         stack.start_workers()
