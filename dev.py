@@ -306,7 +306,7 @@ def test(args: list[str]) -> int:
 def bench(args: list[str]) -> int:
     setup()
     command = [str(PYTHON), "-m", "tests.perf", *args]
-    say("Running the benchmarks (about 15 minutes): " + " ".join(command[1:]))
+    say("Running the benchmarks (about 12 minutes): " + " ".join(command[1:]))
     return subprocess.call(command, cwd=ROOT)
 
 
