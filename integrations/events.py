@@ -160,11 +160,10 @@ DRAIN_FOR = timedelta(seconds=30)
 
 def events_drain() -> int:
     """Process every waiting (received) event, oldest first, STRIPE_EVENT_BATCH per
-    transaction; returns
-    how many. The drain request is withdrawn first, so an event taken in from then on asks for
-    a task of its own and none is left waiting. Several drains may run at once (one per
-    worker): on PostgreSQL each claims rows the others have not locked (SKIP LOCKED); SQLite
-    runs one write transaction at a time anyway."""
+    transaction; returns how many. The drain request is withdrawn first, so an event taken in
+    from then on asks for a task of its own and none is left waiting. Several drains may run
+    at once (one per worker): on PostgreSQL each claims rows the others have not locked
+    (SKIP LOCKED); SQLite runs one write transaction at a time anyway."""
     EventDrainRequest.objects.filter(pk=1).delete()
     until, done = timezone.now() + DRAIN_FOR, 0
     while True:
