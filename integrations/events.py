@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
@@ -231,22 +230,21 @@ def event_process(*, event_pk: int) -> None:
         _process(events)
 
 
-# An event still waiting this long after it came, with nothing queued, lost its task.
+# An event still waiting this long after it came has most likely lost its task.
 LOST_AFTER = timedelta(minutes=2)
 
 
 def events_resume_lost() -> int:
-    """Start a drain if events have waited longer than LOST_AFTER while the queue is empty
-    (a Redis broker keeps no copy of a task it dropped, and its push after the commit can
-    fail); returns how many events wait. Scheduled every minute; a drain too many is harmless.
-    """
-    if get_broker().queue_size():
-        return 0
+    """Enqueue one drain if events have waited longer than LOST_AFTER (a Redis broker keeps
+    no copy of a task it dropped, and its push after the commit can fail; a drain request
+    left behind would then keep every later delivery from asking for one); returns how many
+    events wait. Scheduled every minute: at most one drain a minute more than needed, which
+    finds nothing or shares the work (drains never take the same event)."""
     waiting = StripeEvent.objects.filter(
         status=StripeEvent.Status.RECEIVED, received_at__lt=timezone.now() - LOST_AFTER
     ).count()
     if waiting:
-        logger.warning("%s stripe events waited with no task: draining", waiting)
+        logger.warning("%s stripe events waited more than %s: draining", waiting, LOST_AFTER)
         EventDrainRequest.objects.filter(pk=1).delete()
         _enqueue_drain()
     return waiting
