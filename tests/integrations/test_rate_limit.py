@@ -268,7 +268,11 @@ def test_a_burst_of_triggers_on_two_workers_succeeds_under_stripes_limit(
     assert steps.count() == RUNS and set(steps.values_list("attempts", flat=True)) == {1}
     calls = [c for c in _account_calls(sandbox, conn.account_id) if c["created"] >= burst_started]
     assert len(calls) == 3 * RUNS and {c["status"] for c in calls} == {200}
-    assert peak_per_second([c["created"] for c in calls]) <= 8 + 1
+    # Arrivals, not the bucket's grants: a worker given its turn can be descheduled before it
+    # sends (CI runs four test processes on two cores), so a late call may land in the next
+    # granted call's second: 8 + 2 at most (one CI run saw 10). The sandbox's own limit, 10,
+    # answered no 429 above.
+    assert peak_per_second([c["created"] for c in calls]) <= 8 + 2
     intents = stripe.v1.payment_intents.list(params={"limit": 100}).data
     assert sorted(i.id for i in intents if i.status == "succeeded") == sorted(
         s.outputs["id"] for s in steps
