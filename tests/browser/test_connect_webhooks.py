@@ -34,6 +34,7 @@ def test_staff_sees_the_run_a_connected_accounts_charge_started(
     charge(sandbox, platform, connection)
     [run] = wait_for_runs(1)
     assert run.workflow == workflow
+    sandbox.control.deliveries(wait=5)  # the charge's other events done before the test ends
 
     page.reload()
     expect(page).to_have_url(re.compile(rf"/workflows/{workflow.uuid}/runs/$"))
