@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -61,8 +60,7 @@ def definition_is_local(definition: dict) -> bool:
 # Per process: workspace id -> (its `workflows_changed`, its published versions); and how many
 # changes this process has seen, so a list read while one happened is not kept.
 _published_cache: dict[int, tuple[int, list[WorkflowVersion]]] = {}
-_changes_seen = itertools.count()
-_last_change = [0]
+_changes_seen = [0]
 
 
 def _published(workspace) -> list[WorkflowVersion]:
@@ -73,7 +71,7 @@ def _published(workspace) -> list[WorkflowVersion]:
     cached = _published_cache.get(workspace.pk)
     if cached is not None and cached[0] == stamp:
         return list(cached[1])
-    seen = _last_change[0]
+    seen = _changes_seen[0]
     versions = list(
         WorkflowVersion.objects.filter(
             workflow__workspace=workspace,
@@ -81,13 +79,13 @@ def _published(workspace) -> list[WorkflowVersion]:
             workflow__published_version=F("pk"),
         ).select_related("workflow").order_by("pk")
     )  # fmt: skip
-    if _last_change[0] == seen:  # no change in this process while reading: keep it
+    if _changes_seen[0] == seen:  # no change in this process while reading: keep it
         _published_cache[workspace.pk] = (stamp, versions)
     return list(versions)
 
 
 def _forget(workspace_id: int) -> None:
-    _last_change[0] = next(_changes_seen) + 1
+    _changes_seen[0] += 1
     _published_cache.pop(workspace_id, None)
 
 
