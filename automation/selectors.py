@@ -1,5 +1,6 @@
 """Reads that are more than a one-line query: the free slots of a calendar, the appointment a
-run was started by, and what became of an appointment's payments."""
+run was started by, what became of an appointment's payments, the events a workflow's runs
+were started by."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.utils import timezone
 
-from automation.models import Appointment, Calendar
+from automation.models import Appointment, Calendar, Workflow
 
 BOOKING_DAYS = 14
 
@@ -120,3 +122,19 @@ def appointment_payment(appointment: Appointment) -> PaymentState:
             return PaymentState("Charge failed", payment, "failed")
         return PaymentState(payment.get_status_display(), payment, "")
     return PaymentState(appointment.get_payment_status_display(), None, "")
+
+
+def run_event_types(workflow: Workflow) -> set[str]:
+    """The event types the workflow's runs were started by (a run whose data names no type
+    goes by its trigger's key), for the history's filter. Reading them means reading every
+    run's trigger data, so they are kept in the cache under the newest run: runs are only
+    added, and a run's trigger data never changes."""
+    newest = workflow.runs.order_by("-pk").values_list("uuid", flat=True).first()
+    if newest is None:
+        return set()
+    key = f"automation:run-event-types:{workflow.uuid}:{newest}"
+    if (types := cache.get(key)) is None:
+        pairs = workflow.runs.order_by().values_list("trigger_type", "trigger__type").distinct()
+        types = {str(event or trigger) for trigger, event in pairs}
+        cache.set(key, types, 3600)
+    return types

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django import forms
@@ -199,6 +200,15 @@ class PaymentFilterForm(forms.Form):
     currency = forms.ChoiceField(
         label="Chart currency", choices=[("", "Most used"), *CURRENCY_CHOICES], required=False
     )
+
+    def __init__(self, *args, paid: Iterable[str] = (), **kwargs):
+        """`paid`: the currencies the workspace was paid in. The chart's menu offers those
+        (and one chosen by a link), not all of Stripe's 135; any of them is still accepted."""
+        super().__init__(*args, **kwargs)
+        offered = {code.upper() for code in paid} | {str(self.data.get("currency", "")).upper()}
+        self.fields["currency"].widget.choices = [("", "Most used")] + [
+            (code, label) for code, label in CURRENCY_CHOICES if code in offered
+        ]
 
 
 class LinkFilterForm(forms.Form):

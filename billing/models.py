@@ -70,10 +70,12 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        # The ledger lists a workspace's payments newest first, the chart reads by status.
+        # The ledger lists a workspace's payments newest first, the chart reads by status and
+        # counts the payments per currency with their last change.
         indexes = [
             models.Index(fields=["workspace", "status", "created_at"]),
             models.Index(fields=["workspace", "created_at", "id"]),
+            models.Index(fields=["workspace", "currency", "updated_at"]),
         ]
 
     def __str__(self) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.core.cache import cache
+from django.db.models import Case, Count, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from automation.models import Appointment
 from billing.models import Payment, PaymentLink
@@ -15,7 +16,7 @@ from integrations.errors import GatewayError
 from integrations.gateway.customers import cards_list
 from integrations.selectors import connection_credentials, default_connection
 from integrations.services import connection_account_ensure
-from portal.money import format_amount
+from portal.money import active_locale, format_amount
 
 
 def saved_cards(contact) -> tuple[list, str]:
@@ -92,11 +93,33 @@ def links_filtered(workspace, status: str) -> QuerySet[PaymentLink]:
     return links.filter(status=status) if status else links
 
 
-def chart_currency(workspace, chosen: str) -> str:
+@dataclass(frozen=True)
+class Paid:
+    """How many payments the workspace has in each currency (lower case), most first, and
+    when any of them last changed (None: no payment)."""
+
+    counts: dict[str, int]
+    changed: datetime | None
+
+
+def currencies_paid(workspace) -> Paid:
+    """One grouped read of the (workspace, currency, updated_at) index."""
+    rows = (
+        workspace.payments.order_by()
+        .values_list("currency")
+        .annotate(n=Count("id"), changed=Max("updated_at"))
+    )
+    counts: dict[str, int] = {}
+    for code, n, _ in sorted(rows, key=lambda row: -row[1]):
+        counts[code.lower()] = counts.get(code.lower(), 0) + n
+    return Paid(counts, max((row[2] for row in rows), default=None))
+
+
+def chart_currency(chosen: str, paid: Paid) -> str:
+    """The chosen currency, else the one most payments were made in, else USD."""
     if chosen:
         return chosen.upper()
-    top = workspace.payments.values("currency").annotate(n=Count("id")).order_by("-n").first()
-    return top["currency"].upper() if top else "USD"
+    return next(iter(paid.counts), "usd").upper()
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,8 @@ class Bar:
     collected_h: float
     failed_y: float
     failed_h: float
+    title: str  # "Nov 4: collected $5.00, failed $0.00"
+    label: str  # the day under the axis, every 7th bar ("" for the others)
 
 
 @dataclass(frozen=True)
@@ -125,24 +150,27 @@ class Chart:
     bar_width: float
 
 
-def daily_chart(workspace, currency: str, *, days: int = 30) -> Chart:
+def daily_chart(workspace, currency: str, paid: Paid, *, days: int = 30) -> Chart:
     """Collected (succeeded) and failed amounts per day for the last `days` days, laid out for
-    an inline SVG: two bars a day, scaled to the largest day."""
-    today = timezone.localdate()
-    first = today - timedelta(days=days - 1)
-    rows = (
-        workspace.payments.filter(
-            currency=currency.lower(),
-            # From midnight of the first day (the viewer's zone), not `__date`: a plain range
-            # reads the (workspace, status, created_at) index instead of every payment.
-            created_at__gte=timezone.make_aware(datetime.combine(first, time.min)),
-            status__in=[Payment.Status.SUCCEEDED, Payment.Status.FAILED],
-        )
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "status")
-        .annotate(total=Sum("amount"))
-    )
-    totals: dict[tuple[date, str], int] = {(r["day"], r["status"]): r["total"] for r in rows}
+    an inline SVG: two bars a day, scaled to the largest day. `paid` is `currencies_paid`'s
+    answer: with another currency in it, amounts name their ISO code.
+
+    Kept in the cache under the ledger's state (how many payments, the last change), the day,
+    the viewer's zone and the locale: any payment saved gives a new key."""
+    first = timezone.localdate() - timedelta(days=days - 1)
+    changed = paid.changed.isoformat() if paid.changed else "-"
+    key = f"billing:chart:{workspace.pk}:{currency.lower()}:{first}:{days}:{active_locale()}"
+    key += f":{timezone.get_current_timezone_name()}:{sum(paid.counts.values())}:{changed}"
+    if (chart := cache.get(key)) is None:
+        totals = _daily_totals(workspace, currency.lower(), first, days)
+        # A workspace paid in several currencies charts one at a time: its totals name the code.
+        iso = any(code != currency.lower() for code in paid.counts)
+        chart = _chart(totals, currency, first, days, iso)
+        cache.set(key, chart, 600)
+    return chart
+
+
+def _chart(totals: dict, currency: str, first: date, days: int, iso: bool) -> Chart:
     width, height, pad = 900, 160, 4
     slot = width / days
     bar_width = max(slot / 2 - 1, 1)
@@ -154,6 +182,9 @@ def daily_chart(workspace, currency: str, *, days: int = 30) -> Chart:
         failed = totals.get((day, Payment.Status.FAILED), 0)
         ch = (height - pad) * collected / peak
         fh = (height - pad) * failed / peak
+        name = date_format(day, "M j")
+        title = (f"{name}: collected {format_amount(collected, currency, iso=iso)}, "
+                 f"failed {format_amount(failed, currency, iso=iso)}")  # fmt: skip
         bars.append(
             Bar(
                 day=day,
@@ -165,10 +196,10 @@ def daily_chart(workspace, currency: str, *, days: int = 30) -> Chart:
                 collected_h=round(ch, 2),
                 failed_y=round(height - fh, 2),
                 failed_h=round(fh, 2),
+                title=title,
+                label=name if i == 0 or (i + 1) % 7 == 0 else "",
             )
         )
-    # A workspace paid in several currencies charts one at a time: its totals name the code.
-    iso = workspace.payments.exclude(currency__iexact=currency).exists()
     return Chart(
         currency=currency.upper(),
         bars=bars,
@@ -180,6 +211,31 @@ def daily_chart(workspace, currency: str, *, days: int = 30) -> Chart:
         height=height,
         bar_width=round(bar_width, 2),
     )
+
+
+def _daily_totals(workspace, currency: str, first: date, days: int) -> dict:
+    """{(day, status): amount} of succeeded and failed payments from `first` (the viewer's
+    zone)."""
+    # Each payment's day by comparing it with the days' starts (midnight in the viewer's zone),
+    # not by casting it to a date: SQLite casts with a Python function called per row.
+    starts = [timezone.make_aware(datetime.combine(first + timedelta(days=i), time.min))
+              for i in range(days)]  # fmt: skip
+    day_of = Case(
+        *[When(created_at__lt=start, then=Value(i)) for i, start in enumerate(starts[1:])],
+        default=Value(days - 1),
+    )
+    rows = (
+        workspace.payments.filter(
+            currency=currency,
+            # A plain range reads the (workspace, status, created_at) index.
+            created_at__gte=starts[0],
+            status__in=[Payment.Status.SUCCEEDED, Payment.Status.FAILED],
+        )
+        .order_by()
+        .values_list(day_of, "status")
+        .annotate(total=Sum("amount"))
+    )
+    return {(first + timedelta(days=i), status): total for i, status, total in rows}
 
 
 def payment_timeline(payment: Payment) -> list[tuple]:

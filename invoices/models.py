@@ -131,8 +131,12 @@ class WorkItem(models.Model):
                 fields=["invoice"], condition=Q(status="open"), name="workitem_one_open"
             ),
         ]
-        # The payers' inbox: a workspace's open (or recently closed) items, newest first.
-        indexes = [models.Index(fields=["workspace", "status", "created_at", "id"])]
+        # The payers' inbox: a workspace's open items newest first, its closed ones last closed
+        # first.
+        indexes = [
+            models.Index(fields=["workspace", "status", "created_at", "id"]),
+            models.Index(fields=["workspace", "status", "closed_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"Pay {self.invoice}"

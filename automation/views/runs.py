@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from automation import registry
 from automation.definition import branches_of, steps_of, steps_walk
 from automation.models import Run, StepRun, Workflow
+from automation.selectors import run_event_types
 from automation.services.runs import (
     CANCELLABLE,
     run_cancel,
@@ -197,8 +198,7 @@ def _none_found(data: dict) -> str:
 
 def _triggers(workflow: Workflow) -> list[tuple[str, str]]:
     """The (event type, label) pairs the workflow's runs were started by, for the filter."""
-    pairs = workflow.runs.order_by().values_list("trigger_type", "trigger__type").distinct()
-    events = {str(event or key) for key, event in pairs}
+    events = run_event_types(workflow)
     return sorted(((event, event_label(event)) for event in events), key=lambda p: p[1].lower())
 
 

@@ -8,7 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.forms import PaymentFilterForm, RefundForm
-from billing.selectors import chart_currency, daily_chart, payment_timeline, payments_filtered
+from billing.selectors import (
+    chart_currency,
+    currencies_paid,
+    daily_chart,
+    payment_timeline,
+    payments_filtered,
+)
 from billing.services.refunds import payment_refund
 from integrations.errors import GatewayError
 from portal import perms
@@ -21,13 +27,14 @@ from portal.pagination import paginate
 @workspace_view(perms.BILLING_CHARGE)
 @require_GET
 def payment_list(request: PortalRequest):
-    filters = PaymentFilterForm(request.GET)
+    paid = currencies_paid(request.workspace)
+    filters = PaymentFilterForm(request.GET, paid=paid.counts)
     data = filters.cleaned_data if filters.is_valid() else {}
-    currency = chart_currency(request.workspace, data.get("currency", ""))
+    currency = chart_currency(data.get("currency", ""), paid)
     context = {
         "filters": filters,
         "page": paginate(request, payments_filtered(request.workspace, data)),
-        "chart": daily_chart(request.workspace, currency),
+        "chart": daily_chart(request.workspace, currency, paid),
         # The filters again for the pagination links (without the page number).
         "query_string": _without_page(request),
     }

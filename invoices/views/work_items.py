@@ -18,19 +18,22 @@ RECENTLY_CLOSED = 10
 def assigned_item(request: PortalRequest, item_uuid) -> WorkItem:
     """The work item if the user is one of its assignees; 404 otherwise (as for outsiders)."""
     items = work_items_for(request.user, request.workspace).select_related("invoice__workspace")
-    return get_object_or_404(items, uuid=item_uuid)
+    item = get_object_or_404(items, uuid=item_uuid)
+    item.workspace = request.workspace
+    return item
 
 
 @workspace_view(perms.STRIPE_PAY)
 @require_GET
 def work_item_list(request: PortalRequest):
     items = work_items_for(request.user, request.workspace)
-    context = {
-        "page": paginate(request, items.filter(status=WorkItem.Status.OPEN)),
-        "closed": items.filter(status=WorkItem.Status.CLOSED).order_by("-closed_at")[
-            :RECENTLY_CLOSED
-        ],
-    }
+    page = paginate(request, items.filter(status=WorkItem.Status.OPEN))
+    closed = list(
+        items.filter(status=WorkItem.Status.CLOSED).order_by("-closed_at")[:RECENTLY_CLOSED]
+    )
+    for item in [*page.object_list, *closed]:
+        item.workspace = request.workspace  # for their URLs, without a query each
+    context = {"page": page, "closed": closed}
     return render(request, "invoices/work_items/list.html", context)
 
 

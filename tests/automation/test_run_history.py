@@ -218,6 +218,18 @@ def test_the_list_filters_by_status_trigger_and_period_with_an_empty_state_each(
     assert f'href="{_list(workflow)}">Clear filters</a>' in html
 
 
+def test_the_trigger_filter_offers_an_event_as_soon_as_a_run_is_started_by_it(
+    workflow, owner, as_user
+):
+    _run(workflow)
+    client = as_user(owner)
+    assert '<option value="charge.refunded">' not in client.get(_list(workflow)).content.decode()
+    _run(workflow, event="charge.refunded", trigger_type="stripe_charge_event")
+    html = client.get(_list(workflow)).content.decode()
+    assert '<option value="charge.refunded">charge.refunded</option>' in html
+    assert '<option value="form_submitted">Form submitted</option>' in html
+
+
 def test_a_period_ending_before_it_starts_is_refused_next_to_the_field(workflow, owner, as_user):
     _run(workflow, status="failed", error_code="PAYMENT_REQUIRED")
     html = as_user(owner).get(_list(workflow), {"since": "2030-01-10", "until": "2030-01-01"})

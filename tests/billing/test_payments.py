@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Payment
 from tests.billing.conftest import card_on_file, default_card
@@ -78,6 +81,43 @@ def test_a_workspace_paid_in_one_currency_charts_it_with_its_symbol(staff_client
     chart = page.context["chart"]
     assert chart.total_collected == "$49.99" and chart.total_failed == "$20.00"
     assert "Collected $49.99" in page.text and "USD\xa049.99" not in page.text
+
+
+def test_the_chart_shows_a_payment_saved_after_the_page_was_last_drawn(staff_client, ledger):
+    assert staff_client.get(LIST).context["chart"].total_collected == "USD\xa064.99"
+    failed = Payment.objects.get(status="failed")
+    failed.status = "succeeded"  # a retried charge that went through
+    failed.save()
+    assert staff_client.get(LIST).context["chart"].total_collected == "USD\xa084.99"
+    _row(failed.workspace, failed.contact, "succeeded", 1)
+    chart = staff_client.get(LIST).context["chart"]
+    assert chart.total_collected == "USD\xa085.00" and chart.total_failed == "USD\xa00.00"
+
+
+def test_the_chart_puts_each_payment_on_its_day_in_the_viewers_zone(
+    staff_client, workspace, settings
+):
+    contact = ContactFactory(workspace=workspace)
+    now = timezone.now().astimezone(ZoneInfo("America/New_York"))
+    # 23:30 yesterday in New York is already today in UTC.
+    late = now.replace(hour=23, minute=30, second=0, microsecond=0) - timedelta(days=1)
+    row = _row(workspace, contact, "succeeded", 500)
+    Payment.objects.filter(pk=row.pk).update(created_at=late, updated_at=timezone.now())
+    staff_client.cookies["tz"] = "America/New_York"
+    bars = staff_client.get(LIST).context["chart"].bars
+    assert (bars[-2].day, bars[-2].collected) == (late.date(), 500) and bars[-1].collected == 0
+    staff_client.cookies["tz"] = "UTC"
+    bars = staff_client.get(LIST).context["chart"].bars
+    by_day = {bar.day: bar.collected for bar in bars}
+    assert by_day[late.astimezone(UTC).date()] == 500 and by_day[late.date()] == 0
+
+
+def test_the_chart_currency_menu_offers_the_currencies_paid_in(staff_client, ledger):
+    menu = staff_client.get(LIST).context["filters"]["currency"]
+    assert [value for value, _ in menu.field.widget.choices] == ["", "EUR", "USD"]
+    chosen = staff_client.get(LIST, {"currency": "JPY"})
+    assert chosen.context["chart"].currency == "JPY"  # any currency a link names still charts
+    assert '<option value="JPY" selected>JPY</option>' in chosen.text
 
 
 def test_the_list_keeps_a_constant_number_of_queries(
