@@ -19,7 +19,10 @@ MISMATCHES = 50  # the newest
 @workspace_view(perms.WORKSPACE_MANAGE)
 @require_GET
 def reconciliation_list(request: PortalRequest):
-    runs = request.workspace.reconciliation_runs.select_related("connection")
+    # The connection's name only: its secret key is decrypted on load, for nothing here.
+    runs = request.workspace.reconciliation_runs.select_related("connection").defer(
+        "connection__secret_key"
+    )
     # PaymentIntents that named a payment without matching it, from webhooks as well as runs.
     mismatches = request.workspace.intent_mismatches.select_related("payment")[:MISMATCHES]
     context = {"page": paginate(request, runs), "mismatches": mismatches}
