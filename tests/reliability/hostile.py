@@ -5,17 +5,28 @@ are rate limited per address), and the check that an error is shown next to its 
 from __future__ import annotations
 
 import itertools
+import os
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.html import escape
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+# Examples per property: RELIABILITY_HOSTILE, 40 by default, 120 in CI (.ci/run sets it).
+EXAMPLES = int(os.environ.get("RELIABILITY_HOSTILE", "40"))
+FULL = 120
+
 HOSTILE = settings(
-    max_examples=120,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+def examples(full: int) -> int:
+    """A property's own count, `full` in CI, scaled down with RELIABILITY_HOSTILE locally."""
+    return max(10, full * EXAMPLES // FULL)
+
 
 # Text a browser can send: any unicode but surrogates (they cannot be encoded as UTF-8).
 text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=60)

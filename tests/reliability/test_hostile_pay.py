@@ -21,6 +21,7 @@ from tests.reliability.conftest import INTENTS, example_savepoint, invoice, proc
 from tests.reliability.hostile import (
     HOSTILE,
     assert_errors_next_to_fields,
+    examples,
     fresh_address,
     one_field_changed,
     text,
@@ -59,7 +60,7 @@ def test_an_unknown_token_is_404_and_calls_no_stripe(client, link, sandbox, toke
     assert (Payment.objects.count(), _intent_posts(sandbox)) == before
 
 
-@settings(HOSTILE, max_examples=50)  # each example asks Stripe for the intent again
+@settings(HOSTILE, max_examples=examples(50))  # each example asks Stripe for the intent again
 @given(body=st.one_of(st.binary(max_size=2000), text.map(str.encode)),
        content_type=st.sampled_from(CONTENT_TYPES))  # fmt: skip
 def test_any_body_posted_to_the_intent_gets_the_one_intent_of_the_link(
@@ -85,7 +86,7 @@ GOOD = {"action": "pay", "amount": "80", "method": "card", "payment_method": "CA
         "attempt": "TOKEN"}  # fmt: skip
 
 
-@settings(HOSTILE, max_examples=60)  # each example asks Stripe for the payer's cards
+@settings(HOSTILE, max_examples=examples(60))  # each example asks Stripe for the payer's cards
 @given(data=one_field_changed(GOOD, st.one_of(values, st.sampled_from(["card", "ach", "new"]))),
        wants_json=st.booleans())  # fmt: skip
 @example(data={**GOOD, "amount": "9" * 40}, wants_json=False)
