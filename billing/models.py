@@ -65,6 +65,8 @@ class Payment(models.Model):
     failure_message = models.TextField(blank=True)
     appointments = models.ManyToManyField(Appointment, blank=True, related_name="payments")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The payments chart is cached under the newest of these (billing.selectors.daily_chart):
+    # a change to an amount, a status or a time goes through save(), or sets it too.
     updated_at = models.DateTimeField(auto_now=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
 

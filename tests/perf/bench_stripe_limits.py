@@ -6,8 +6,10 @@ and the sandbox's limiter both on, in both configurations at the same time (the 
 an SQLite file of its own with the embedded configuration, in Redis with the scale-out one).
 Every run must succeed, no 429 may reach a run, and the sandbox's request log must show at
 most 20 requests in any one second for each account, and the drain must go at the bucket's
-rate, not below it: at least 90% of 20 per second from the account's first request to its
-last, with two workers.
+rate, not below it: at least 95% of the bucket's sustained pace from the account's first
+request to its last, with two workers. That pace is below 20/s by construction: the bucket
+lets 3 requests go back to back and keeps any one second to 20, so it refills 18 turns a
+second, 1% slower (`integrations.gateway.rate_limit.budget`): 17.8/s.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from tests.perf.report import Figure
 
 STRIPE_TEST_RATE = 25
 BUDGET = 0.8 * STRIPE_TEST_RATE
+BURST = 3  # STRIPE_RATE_BURST's default
+PACE = (BUDGET - BURST + 1) / 1.01  # the bucket's sustained turns per second
 
 
 def max_per_second(times: list[float]) -> int:
@@ -71,7 +75,8 @@ def run(bench) -> list[Figure]:
                    f"<= {BUDGET:.0f} (80% of {STRIPE_TEST_RATE})", lambda v: v <= BUDGET),
             Figure("5", f"drain rate, one account, 2 workers, {label}",
                    [mean_rate([e["created"] for e in mine])], "req/s",
-                   f">= {0.9 * BUDGET:.0f} (90% of the bucket)", lambda v: v >= 0.9 * BUDGET),
+                   f">= {0.95 * PACE:.1f} (95% of the bucket's {PACE:.1f}/s)",
+                   lambda v: v >= 0.95 * PACE),
             Figure("5", f"429s reaching a run (steps retried), {label}", [steps["retried"]],
                    "", "0", lambda v: v == 0),
         ]  # fmt: skip
